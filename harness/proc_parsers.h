@@ -1,0 +1,32 @@
+// Pure parsers of /proc text (statm, stat, smaps_rollup fields): text in, numbers out, no I/O.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace memsoak::harness {
+
+// /proc/PID/statm, in pages. `shared` is RssFile + RssShmem on Linux >= 4.5, so anonymous
+// resident pages are `resident - shared`.
+struct StatmPages {
+  std::uint64_t size = 0;
+  std::uint64_t resident = 0;
+  std::uint64_t shared = 0;
+};
+
+// The fields memsoak uses from /proc/PID/stat (field numbers as in proc(5)).
+struct StatFields {
+  std::uint64_t minor_faults = 0;  // field 10
+  std::uint64_t major_faults = 0;  // field 12
+  std::uint64_t utime_ticks = 0;   // field 14
+  std::uint64_t stime_ticks = 0;   // field 15
+  std::uint64_t num_threads = 0;   // field 20
+};
+
+// Both return nullopt on text that does not have the expected shape. Neither allocates, so both
+// are safe after fork in a child and on the per-run sampling path.
+std::optional<StatmPages> parse_statm(std::string_view text) noexcept;
+std::optional<StatFields> parse_stat(std::string_view text) noexcept;
+
+}  // namespace memsoak::harness

@@ -1,0 +1,76 @@
+// Parsing and printing of sizes and counts (see units.h).
+#include "harness/units.h"
+
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "harness/errors.h"
+
+namespace memsoak::harness {
+namespace {
+
+[[noreturn]] void bad_value(std::string_view what, std::string_view text, std::string_view why) {
+  throw InputError(fmt::format("{} '{}': {}", what, text, why));
+}
+
+std::uint64_t unit_multiplier(std::string_view unit, std::string_view what, std::string_view text) {
+  std::string lower;
+  for (char c : unit) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  if (lower.empty() || lower == "b") return 1;
+  static constexpr struct {
+    std::string_view name;
+    std::uint64_t multiplier;
+  } kUnits[] = {
+      {"k", 1000},          {"kb", 1000},          {"kib", 1ull << 10}, {"m", 1000000},
+      {"mb", 1000000},      {"mib", 1ull << 20},   {"g", 1000000000},   {"gb", 1000000000},
+      {"gib", 1ull << 30},  {"t", 1000000000000},  {"tb", 1000000000000}, {"tib", 1ull << 40},
+  };
+  for (const auto& u : kUnits) {
+    if (u.name == lower) return u.multiplier;
+  }
+  bad_value(what, text, "unknown unit (use B, KiB, MiB, GiB, kB, MB, GB)");
+}
+
+}  // namespace
+
+std::uint64_t parse_count(std::string_view text, std::string_view what) {
+  std::uint64_t value = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || text.front() == '-' || ec == std::errc::invalid_argument || ptr != end) {
+    bad_value(what, text, "not a non-negative whole number");
+  }
+  if (ec == std::errc::result_out_of_range) bad_value(what, text, "too large");
+  return value;
+}
+
+std::uint64_t parse_size(std::string_view text, std::string_view what) {
+  std::size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  if (digits == 0) bad_value(what, text, "not a size (examples: 4096, 512KiB, 64MiB)");
+  std::uint64_t number = parse_count(text.substr(0, digits), what);
+  std::string_view unit = text.substr(digits);
+  while (!unit.empty() && unit.front() == ' ') unit.remove_prefix(1);
+  std::uint64_t multiplier = unit_multiplier(unit, what, text);
+  if (number > std::numeric_limits<std::uint64_t>::max() / multiplier) bad_value(what, text, "too large");
+  return number * multiplier;
+}
+
+std::string format_bytes(double bytes) {
+  static constexpr const char* kPrefixes[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double magnitude = std::fabs(bytes);
+  int prefix = 0;
+  while (magnitude >= 1024.0 && prefix < 4) {
+    magnitude /= 1024.0;
+    bytes /= 1024.0;
+    ++prefix;
+  }
+  if (prefix == 0) return fmt::format("{:.0f} B", bytes);
+  return fmt::format("{:.1f} {}", bytes, kPrefixes[prefix]);
+}
+
+}  // namespace memsoak::harness

@@ -1,0 +1,33 @@
+// The terminal summary (see console_summary.h).
+#include "reports/console_summary.h"
+
+#include <fmt/format.h>
+
+#include "harness/units.h"
+
+namespace memsoak::reports {
+namespace {
+
+std::string signed_bytes(double bytes) {
+  return (bytes >= 0 ? "+" : "") + harness::format_bytes(bytes);
+}
+
+std::string growth_text(const char* what, const std::optional<SeriesGrowth>& g) {
+  if (!g) return fmt::format("{} n/a", what);
+  return fmt::format("{} {}/run [{}, {}]", what, signed_bytes(g->trend.slope),
+                     harness::format_bytes(g->trend.ci_low), harness::format_bytes(g->trend.ci_high));
+}
+
+}  // namespace
+
+std::string summary_line(const StrategyReport& s) {
+  std::string line = fmt::format("  {:<12} {:<12} {}  {}", s.strategy, verdict_name(s.classification.verdict),
+                                 growth_text("heap", s.heap), growth_text("RSS", s.rss));
+  if (s.rss_peak_bytes) line += fmt::format("  peak {}", harness::format_bytes(static_cast<double>(*s.rss_peak_bytes)));
+  if (s.runs_per_second) line += fmt::format("  {:.0f} runs/s", *s.runs_per_second);
+  if (s.failed_runs > 0) line += fmt::format("  {} failed", s.failed_runs);
+  if (s.digest_mismatches > 0) line += fmt::format("  {} outputs differ", s.digest_mismatches);
+  return line;
+}
+
+}  // namespace memsoak::reports

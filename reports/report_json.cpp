@@ -1,0 +1,86 @@
+// report.json writer (see report_json.h).
+#include "reports/report_json.h"
+
+#include "harness/run_directory.h"
+
+namespace memsoak::reports {
+namespace {
+
+template <typename T>
+nlohmann::json or_null(const std::optional<T>& value) {
+  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+}
+
+nlohmann::json growth_field(const std::optional<SeriesGrowth>& g) {
+  return g ? nlohmann::json(g->trend.slope) : nlohmann::json(nullptr);
+}
+
+nlohmann::json ci_field(const std::optional<SeriesGrowth>& g) {
+  return g ? nlohmann::json::array({g->trend.ci_low, g->trend.ci_high}) : nlohmann::json(nullptr);
+}
+
+nlohmann::json trend_detail(const std::optional<SeriesGrowth>& g) {
+  if (!g) return nullptr;
+  return {{"slope_bytes_per_run", g->trend.slope},
+          {"ci", {g->trend.ci_low, g->trend.ci_high}},
+          {"slope_from_sampled_pairs", g->trend.sampled},
+          {"mann_kendall_z", g->mann_kendall.z},
+          {"mann_kendall_p", g->mann_kendall.p_value},
+          {"grows", g->grows},
+          {"last_third_slope_bytes_per_run", g->tail_trend.slope},
+          {"last_third_grows", g->tail_grows}};
+}
+
+nlohmann::json strategy_to_json(const StrategyReport& s) {
+  nlohmann::json latency = nullptr;
+  if (s.latency_ms) latency = {{"p50", s.latency_ms->p50}, {"p95", s.latency_ms->p95}, {"p99", s.latency_ms->p99}};
+  return {
+      {"strategy", s.strategy},
+      {"allocator", s.allocator},
+      {"runs", s.runs},
+      {"failed_runs", s.failed_runs},
+      {"analysed_runs", s.analysed_runs},
+      {"verdict", verdict_name(s.classification.verdict)},
+      {"verdict_reason", s.classification.reason},
+      {"rss_growth_bytes_per_run", growth_field(s.rss)},
+      {"rss_growth_ci", ci_field(s.rss)},
+      {"heap_growth_bytes_per_run", growth_field(s.heap)},
+      {"heap_growth_ci", ci_field(s.heap)},
+      {"rss_peak_bytes", or_null(s.rss_peak_bytes)},
+      {"rss_first_bytes", or_null(s.rss_first_bytes)},
+      {"rss_last_bytes", or_null(s.rss_last_bytes)},
+      {"runs_per_second", or_null(s.runs_per_second)},
+      {"latency_ms", latency},
+      {"setup_ms_per_run", or_null(s.setup_ms_per_run)},
+      {"digest_mismatches", s.digest_mismatches},
+      {"rss_trend", trend_detail(s.rss)},
+      {"heap_trend", trend_detail(s.heap)},
+  };
+}
+
+}  // namespace
+
+nlohmann::json report_to_json(const Report& report) {
+  nlohmann::json strategies = nlohmann::json::array();
+  for (const auto& s : report.strategies) strategies.push_back(strategy_to_json(s));
+  return {
+      {"schema", report.schema},
+      {"scenario", report.scenario},
+      {"workload", report.workload},
+      {"leak", report.leak},
+      {"warmup", report.warmup},
+      {"budget_bytes_per_run", or_null(report.budget_bytes_per_run)},
+      {"budget_violations", budget_violations(report)},
+      {"strategies", strategies},
+      // Allocation stacks are not sampled yet: an empty list here means "none attributed", and
+      // "stacks_sampled" says why.
+      {"stacks_sampled", false},
+      {"leak_suspects", nlohmann::json::array()},
+  };
+}
+
+void write_report_json(const Report& report, const std::filesystem::path& path) {
+  harness::write_json_file(path, report_to_json(report));
+}
+
+}  // namespace memsoak::reports

@@ -1,0 +1,62 @@
+// The report data model: what analysis of a run directory found, independent of any writer.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "reports/growth.h"
+
+namespace memsoak::reports {
+
+struct Interval {
+  double low = 0;
+  double high = 0;
+};
+
+struct LatencyMs {
+  double p50 = 0;
+  double p95 = 0;
+  double p99 = 0;
+};
+
+// One strategy's results. std::nullopt means "not measured" and is written as null.
+struct StrategyReport {
+  std::string strategy;
+  std::string allocator = "glibc";
+  std::uint64_t runs = 0;           // records found, warm-up included
+  std::uint64_t failed_runs = 0;
+  std::uint64_t analysed_runs = 0;  // successful runs after warm-up: the trend's data
+  std::uint64_t digest_mismatches = 0;  // runs whose output differs from the first strategy's
+  Classification classification;
+  std::optional<SeriesGrowth> rss;
+  std::optional<SeriesGrowth> heap;
+  std::optional<std::int64_t> rss_peak_bytes;
+  std::optional<std::int64_t> rss_first_bytes;  // first analysed run
+  std::optional<std::int64_t> rss_last_bytes;   // last analysed run
+  std::optional<double> runs_per_second;
+  std::optional<LatencyMs> latency_ms;
+  std::optional<double> setup_ms_per_run;  // mean Workload::setup time paid per run
+};
+
+struct Report {
+  std::string schema = "memsoak.report/1";
+  std::string run_directory;
+  std::string scenario;
+  std::string workload;
+  std::string leak;
+  std::uint64_t warmup = 0;
+  std::optional<std::uint64_t> budget_bytes_per_run;
+  std::vector<StrategyReport> strategies;
+};
+
+// The growth rate the budget gate compares: live heap when measured, else RSS.
+double gated_growth_bytes_per_run(const StrategyReport& strategy);
+
+// One line per strategy over the budget ("in-process: leak of 4.0 KiB/run exceeds budget 1.0
+// KiB/run"); empty when there is no budget or every strategy is within it. Leak and retention
+// count (both mean memory that keeps growing); plateau and stable do not.
+std::vector<std::string> budget_violations(const Report& report);
+
+}  // namespace memsoak::reports

@@ -1,0 +1,183 @@
+// Trend statistics (see statistics.h).
+#include "reports/statistics.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+namespace memsoak::reports {
+namespace {
+
+// Ranks 1..k of y's distinct values, and the tie-group sizes for the variance correction.
+std::vector<std::size_t> dense_ranks(std::span<const double> y, std::vector<std::size_t>& tie_sizes) {
+  std::vector<std::size_t> order(y.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return y[a] < y[b]; });
+  std::vector<std::size_t> ranks(y.size());
+  std::size_t rank = 0;
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    if (i == 0 || y[order[i]] != y[order[i - 1]]) {
+      ++rank;
+      tie_sizes.push_back(0);
+    }
+    ranks[order[i]] = rank;
+    ++tie_sizes.back();
+  }
+  return ranks;
+}
+
+class FenwickTree {
+ public:
+  explicit FenwickTree(std::size_t size) : tree_(size + 1, 0) {}
+  void add(std::size_t index) {
+    for (; index < tree_.size(); index += index & (~index + 1)) ++tree_[index];
+  }
+  std::uint64_t prefix_count(std::size_t index) const {  // values with rank <= index
+    std::uint64_t sum = 0;
+    for (; index > 0; index -= index & (~index + 1)) sum += tree_[index];
+    return sum;
+  }
+
+ private:
+  std::vector<std::uint64_t> tree_;
+};
+
+double mk_variance(std::size_t n_values, const std::vector<std::size_t>& tie_sizes) {
+  auto term = [](double t) { return t * (t - 1) * (2 * t + 5); };
+  double variance = term(static_cast<double>(n_values));
+  for (std::size_t t : tie_sizes) variance -= term(static_cast<double>(t));
+  return variance / 18.0;
+}
+
+struct SplitMix64 {
+  std::uint64_t state;
+  std::uint64_t next() {
+    std::uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  }
+};
+
+std::vector<double> pairwise_slopes(std::span<const double> y, bool& sampled) {
+  const std::size_t n = y.size();
+  const std::size_t pairs = n * (n - 1) / 2;
+  std::vector<double> slopes;
+  sampled = pairs > kExactPairsLimit;
+  if (!sampled) {
+    slopes.reserve(pairs);
+    for (std::size_t i = 0; i + 1 < n; ++i) {
+      for (std::size_t j = i + 1; j < n; ++j) slopes.push_back((y[j] - y[i]) / static_cast<double>(j - i));
+    }
+    return slopes;
+  }
+  slopes.reserve(kSampledPairs);
+  SplitMix64 rng{0x5eed};
+  while (slopes.size() < kSampledPairs) {
+    std::size_t i = rng.next() % n;
+    std::size_t j = rng.next() % n;
+    if (i == j) continue;
+    if (i > j) std::swap(i, j);
+    slopes.push_back((y[j] - y[i]) / static_cast<double>(j - i));
+  }
+  return slopes;
+}
+
+// Order statistic k (0-based) of `values`, reordering them.
+double order_statistic(std::vector<double>& values, std::size_t k) {
+  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(k), values.end());
+  return values[k];
+}
+
+}  // namespace
+
+MannKendall mann_kendall(std::span<const double> y) {
+  MannKendall result;
+  if (y.size() < 3) return result;
+  std::vector<std::size_t> tie_sizes;
+  std::vector<std::size_t> ranks = dense_ranks(y, tie_sizes);
+  FenwickTree seen(tie_sizes.size());
+  double s = 0;
+  for (std::size_t j = 0; j < y.size(); ++j) {
+    // Earlier values below y[j] count +1, above it -1.
+    auto below = static_cast<double>(seen.prefix_count(ranks[j] - 1));
+    auto not_above = static_cast<double>(seen.prefix_count(ranks[j]));
+    auto above = static_cast<double>(j) - not_above;
+    s += below - above;
+    seen.add(ranks[j]);
+  }
+  result.s = s;
+  result.variance = mk_variance(y.size(), tie_sizes);
+  if (result.variance <= 0) return result;
+  double sd = std::sqrt(result.variance);
+  result.z = s > 0 ? (s - 1) / sd : s < 0 ? (s + 1) / sd : 0.0;
+  result.p_value = std::erfc(std::fabs(result.z) / std::sqrt(2.0));
+  return result;
+}
+
+TrendEstimate theil_sen(std::span<const double> y, double confidence) {
+  TrendEstimate estimate;
+  const std::size_t n = y.size();
+  if (n < 2) return estimate;
+  std::vector<double> slopes = pairwise_slopes(y, estimate.sampled);
+  const double total_pairs = static_cast<double>(n) * static_cast<double>(n - 1) / 2.0;
+  const double last = static_cast<double>(slopes.size() - 1);
+
+  // Sen (1968): the interval is bounded by the slopes of rank (N - C)/2 and (N + C)/2 + 1, with
+  // C = z * sqrt(Var S). With sampled pairs the same ranks are taken as fractions of N.
+  MannKendall mk = mann_kendall(y);
+  double c = normal_quantile(0.5 + confidence / 2.0) * std::sqrt(std::max(mk.variance, 0.0));
+  double low_fraction = std::clamp((total_pairs - c) / 2.0 / total_pairs, 0.0, 1.0);
+  double high_fraction = std::clamp(((total_pairs + c) / 2.0 + 1.0) / total_pairs, 0.0, 1.0);
+  auto at_fraction = [&](double fraction) {
+    return order_statistic(slopes, static_cast<std::size_t>(std::llround(fraction * last)));
+  };
+  estimate.slope = quantile(slopes, 0.5);
+  estimate.ci_low = at_fraction(low_fraction);
+  estimate.ci_high = at_fraction(high_fraction);
+
+  std::vector<double> residual_levels(n);
+  for (std::size_t i = 0; i < n; ++i) residual_levels[i] = y[i] - estimate.slope * static_cast<double>(i);
+  estimate.intercept = quantile(residual_levels, 0.5);
+  return estimate;
+}
+
+double quantile(std::span<const double> values, double q) {
+  if (values.empty()) return std::numeric_limits<double>::quiet_NaN();
+  std::vector<double> sorted(values.begin(), values.end());
+  double position = std::clamp(q, 0.0, 1.0) * static_cast<double>(sorted.size() - 1);
+  auto below = static_cast<std::size_t>(std::floor(position));
+  std::size_t above = std::min(below + 1, sorted.size() - 1);
+  std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(below), sorted.end());
+  double low = sorted[below];
+  double high = low;
+  if (above != below) high = *std::min_element(sorted.begin() + static_cast<std::ptrdiff_t>(above), sorted.end());
+  return low + (high - low) * (position - static_cast<double>(below));
+}
+
+double normal_quantile(double p) {
+  static constexpr double a[] = {-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+                                 1.383577518672690e+02,  -3.066479806614716e+01, 2.506628277459239e+00};
+  static constexpr double b[] = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
+                                 6.680131188771972e+01,  -1.328068155288572e+01};
+  static constexpr double c[] = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
+                                 -2.549732539343734e+00, 4.374664141464968e+00,  2.938163982698783e+00};
+  static constexpr double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+                                 3.754408661907416e+00};
+  if (p <= 0) return -std::numeric_limits<double>::infinity();
+  if (p >= 1) return std::numeric_limits<double>::infinity();
+  constexpr double kLow = 0.02425;
+  if (p < kLow || p > 1 - kLow) {
+    double q = std::sqrt(-2 * std::log(p < kLow ? p : 1 - p));
+    double x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+               ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+    return p < kLow ? x : -x;
+  }
+  double q = p - 0.5;
+  double r = q * q;
+  return (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
+         (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+}
+
+}  // namespace memsoak::reports
