@@ -69,7 +69,7 @@ std::string format_bytes(double bytes) {
     bytes /= 1024.0;
     ++prefix;
   }
-  if (prefix == 0) return fmt::format("{:.0f} B", bytes);
+  if (prefix == 0) return fmt::format("{:.0f} B", std::round(bytes) == 0 ? 0.0 : bytes);  // no "-0 B"
   return fmt::format("{:.1f} {}", bytes, kPrefixes[prefix]);
 }
 

@@ -1,0 +1,82 @@
+// Soaks on real processes (label "soak"): each leak mode of the synthetic workload gets the
+// verdict a user expects under in-process and fork, and both strategies compute the same outputs.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "harness/sample_file.h"
+#include "tests/tools/run_memsoak.h"
+
+namespace memsoak::testing {
+namespace {
+
+class Soak : public MemsoakTest {
+ protected:
+  nlohmann::json soak(const std::string& leak, const std::string& strategies, const std::string& iterations = "2000") {
+    CommandResult r = memsoak({"run", "--leak", leak, "--strategy", strategies, "--iterations", iterations,
+                               "--out", "run", "--quiet"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return report("run");
+  }
+};
+
+TEST_F(Soak, DroppedBufferLeaksInProcessAndIsStableUnderFork) {
+  nlohmann::json r = soak("dropped:4096", "in-process,fork");
+  nlohmann::json in_process = strategy(r, "in-process");
+  EXPECT_EQ(in_process["verdict"], "leak") << in_process["verdict_reason"];
+  EXPECT_NEAR(in_process["heap_growth_bytes_per_run"].get<double>(), 4096, 4096 * 0.05);
+  EXPECT_NEAR(in_process["rss_growth_bytes_per_run"].get<double>(), 4096, 4096 * 0.10);
+  EXPECT_EQ(in_process["runs"], 2000);
+  EXPECT_EQ(in_process["failed_runs"], 0);
+
+  nlohmann::json fork = strategy(r, "fork");
+  EXPECT_EQ(fork["verdict"], "stable") << fork["verdict_reason"];
+  EXPECT_GT(fork["rss_peak_bytes"].get<double>(), 0);
+  EXPECT_GT(fork["latency_ms"]["p99"].get<double>(), 0);
+}
+
+TEST_F(Soak, ForkComputesTheSameOutputAsInProcessRunForRun) {
+  soak("cache:512", "in-process,fork", "300");
+  std::map<std::uint64_t, std::uint64_t> in_process;
+  std::map<std::uint64_t, std::uint64_t> fork;
+  for (const auto& record : harness::read_sample_file(work_ / "run" / "samples.bin")) {
+    ASSERT_EQ(record.flags & harness::kRunFailed, 0u);
+    (record.strategy_index == 0 ? in_process : fork)[record.run_index] = record.digest;
+  }
+  ASSERT_EQ(in_process.size(), 300u);
+  EXPECT_EQ(in_process, fork);
+  EXPECT_EQ(strategy(report("run"), "fork")["digest_mismatches"], 0);
+}
+
+TEST_F(Soak, ReachableCacheIsALeakInProcess) {
+  nlohmann::json s = strategy(soak("cache:1024", "in-process"), "in-process");
+  EXPECT_EQ(s["verdict"], "leak") << s["verdict_reason"];
+  EXPECT_GT(s["heap_growth_bytes_per_run"].get<double>(), 1024);
+}
+
+TEST_F(Soak, BoundedCacheIsNotALeak) {
+  nlohmann::json s = strategy(soak("bounded:100x4096", "in-process"), "in-process");
+  EXPECT_NE(s["verdict"], "leak") << s["verdict_reason"];
+}
+
+TEST_F(Soak, NoLeakIsStableEverywhere) {
+  nlohmann::json r = soak("none", "in-process,fork");
+  for (const char* name : {"in-process", "fork"}) {
+    EXPECT_EQ(strategy(r, name)["verdict"], "stable") << name << ": " << strategy(r, name)["verdict_reason"];
+  }
+}
+
+TEST_F(Soak, BudgetGateFailsOnlyAboveTheBudget) {
+  CommandResult over = memsoak({"run", "--leak", "dropped:4096", "--strategy", "in-process",
+                                "--iterations", "600", "--budget", "1KiB", "--out", "over", "--quiet"});
+  EXPECT_EQ(over.exit_code, 1) << over.err;
+  EXPECT_NE(over.err.find("in-process"), std::string::npos) << over.err;
+  EXPECT_FALSE(report("over")["budget_violations"].empty());
+
+  CommandResult under = memsoak({"run", "--leak", "dropped:4096", "--strategy", "in-process",
+                                 "--iterations", "600", "--budget", "64KiB", "--out", "under", "--quiet"});
+  EXPECT_EQ(under.exit_code, 0) << under.err;
+}
+
+}  // namespace
+}  // namespace memsoak::testing
