@@ -39,8 +39,8 @@ void ProgressBar::draw(std::uint64_t done_runs, std::int64_t rss_bytes, std::int
   double seconds = static_cast<double>(now_ns - start_ns_) / 1e9;
   double rate = seconds > 0 ? static_cast<double>(done_runs) / seconds : 0.0;
   std::fprintf(out_, "\r\033[K  %-12s [%s] %6llu/%llu  %7.0f runs/s  RSS %7.1f MiB", strategy_, bar,
-               static_cast<unsigned long long>(done_runs), static_cast<unsigned long long>(total_runs_),
-               rate, static_cast<double>(rss_bytes) / (1024.0 * 1024.0));
+               static_cast<unsigned long long>(done_runs), static_cast<unsigned long long>(total_runs_), rate,
+               static_cast<double>(rss_bytes) / (1024.0 * 1024.0));
   std::fflush(out_);
 }
 

@@ -1,6 +1,7 @@
 // Run directory creation and run.json helpers (see run_directory.h).
 #include "harness/run_directory.h"
 
+#include <fmt/format.h>
 #include <gnu/libc-version.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -11,8 +12,6 @@
 #include <ctime>
 #include <fstream>
 #include <system_error>
-
-#include <fmt/format.h>
 
 #include "harness/errors.h"
 
@@ -79,7 +78,8 @@ fs::path create_run_directory(const std::optional<fs::path>& requested) {
   fs::path base = "memsoak-out";
   std::string name = utc_timestamp();
   // Two runs in the same second get distinct directories.
-  for (int suffix = 2; fs::exists(base / name); ++suffix) name = utc_timestamp() + "-" + std::to_string(suffix);
+  for (int suffix = 2; fs::exists(base / name); ++suffix)
+    name = utc_timestamp() + "-" + std::to_string(suffix);
   make_directory(base / name);
   point_latest_link(base, name);
   return base / name;

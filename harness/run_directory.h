@@ -12,9 +12,8 @@
 #pragma once
 
 #include <filesystem>
-#include <optional>
-
 #include <nlohmann/json.hpp>
+#include <optional>
 
 namespace memsoak::harness {
 

@@ -1,9 +1,9 @@
 // The soak loop (see runner.h).
 #include "harness/runner.h"
 
-#include <fstream>
-
 #include <fmt/format.h>
+
+#include <fstream>
 
 #include "harness/heap_counters.h"
 #include "harness/internal/clock.h"
@@ -18,8 +18,8 @@ namespace {
 nlohmann::json initial_run_json(const SoakConfig& config) {
   nlohmann::json strategies = nlohmann::json::array();
   for (const auto& spec : config.strategies) {
-    strategies.push_back({{"name", spec.name}, {"allocator", "glibc"}, {"completed_runs", 0},
-                          {"elapsed_ns", nullptr}});
+    strategies.push_back(
+        {{"name", spec.name}, {"allocator", "glibc"}, {"completed_runs", 0}, {"elapsed_ns", nullptr}});
   }
   nlohmann::json budget = nullptr;
   if (config.budget_bytes_per_run) budget = *config.budget_bytes_per_run;
@@ -27,8 +27,9 @@ nlohmann::json initial_run_json(const SoakConfig& config) {
       {"schema", kRunJsonSchema},
       {"memsoak_version", MEMSOAK_VERSION},
       {"git_commit", MEMSOAK_GIT_COMMIT},
-      {"started_at", std::chrono::duration_cast<std::chrono::seconds>(
-                         std::chrono::system_clock::now().time_since_epoch()).count()},
+      {"started_at",
+       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+           .count()},
       {"command_line", config.command_line},
       {"scenario", config.scenario},
       {"workload", config.workload},
@@ -62,8 +63,8 @@ RunRecord make_record(std::uint32_t strategy_index, std::uint64_t run_index, std
 
 }  // namespace
 
-void run_soak(const SoakConfig& config, const WorkloadFactory& factory,
-              const std::filesystem::path& run_dir, const SoakOptions& options) {
+void run_soak(const SoakConfig& config, const WorkloadFactory& factory, const std::filesystem::path& run_dir,
+              const SoakOptions& options) {
   nlohmann::json run_json = initial_run_json(config);
   write_json_file(run_dir / "run.json", run_json);
   SampleWriter samples(run_dir / "samples.bin");

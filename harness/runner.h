@@ -4,11 +4,10 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "harness/strategy.h"
 #include "harness/workload.h"
@@ -37,7 +36,7 @@ struct SoakOptions {
 // writes run.json first, appends samples.bin as runs finish, one run.log line per failed run,
 // and rewrites run.json with each strategy's elapsed time when it ends.
 // Throws when a strategy cannot start (its workload fails to set up) or the disk fails.
-void run_soak(const SoakConfig& config, const WorkloadFactory& factory,
-              const std::filesystem::path& run_dir, const SoakOptions& options);
+void run_soak(const SoakConfig& config, const WorkloadFactory& factory, const std::filesystem::path& run_dir,
+              const SoakOptions& options);
 
 }  // namespace memsoak::harness

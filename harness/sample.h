@@ -35,10 +35,10 @@ struct RunRecord {
   std::uint32_t strategy_index = 0;  // index into run.json's "strategies"
   std::uint32_t flags = 0;           // RunFlags
   std::uint64_t run_index = 0;
-  std::uint64_t digest = 0;          // of the workload's output; equal across strategies
-  std::int64_t latency_ns = kNotMeasured;     // wall time of the whole run as the harness saw it
-  std::int64_t work_ns = kNotMeasured;        // time inside Workload::run alone
-  std::int64_t setup_ns = kNotMeasured;       // Workload::setup paid by this run (fork: every run)
+  std::uint64_t digest = 0;                           // of the workload's output; equal across strategies
+  std::int64_t latency_ns = kNotMeasured;             // wall time of the whole run as the harness saw it
+  std::int64_t work_ns = kNotMeasured;                // time inside Workload::run alone
+  std::int64_t setup_ns = kNotMeasured;               // Workload::setup paid by this run (fork: every run)
   std::int64_t worker_peak_rss_bytes = kNotMeasured;  // a child's peak RSS from wait4
   std::int64_t harness_rss_bytes = kNotMeasured;      // memsoak's own RSS after the run
   ProcessSample worker;

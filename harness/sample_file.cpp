@@ -2,6 +2,7 @@
 #include "harness/sample_file.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -9,8 +10,6 @@
 #include <fstream>
 #include <iterator>
 #include <system_error>
-
-#include <fmt/format.h>
 
 #include "harness/errors.h"
 
@@ -79,8 +78,8 @@ std::vector<RunRecord> read_sample_file(const std::filesystem::path& path) {
   std::memcpy(&version, bytes.data() + 8, 4);
   std::memcpy(&record_bytes, bytes.data() + 12, 4);
   if (version > kSampleFileVersion) {
-    throw InputError(fmt::format("{}: format version {} is newer than this memsoak reads ({})",
-                                 path.string(), version, kSampleFileVersion));
+    throw InputError(fmt::format("{}: format version {} is newer than this memsoak reads ({})", path.string(),
+                                 version, kSampleFileVersion));
   }
   if (record_bytes != sizeof(RunRecord)) {
     throw InputError(fmt::format("{}: record size {} does not match version {} ({})", path.string(),
@@ -88,7 +87,8 @@ std::vector<RunRecord> read_sample_file(const std::filesystem::path& path) {
   }
   std::size_t count = (bytes.size() - kSampleFileHeaderBytes) / sizeof(RunRecord);
   std::vector<RunRecord> records(count);
-  if (count > 0) std::memcpy(records.data(), bytes.data() + kSampleFileHeaderBytes, count * sizeof(RunRecord));
+  if (count > 0)
+    std::memcpy(records.data(), bytes.data() + kSampleFileHeaderBytes, count * sizeof(RunRecord));
   return records;
 }
 

@@ -1,10 +1,10 @@
 // Strategy names and construction (see strategy.h).
 #include "harness/strategy.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+
+#include <algorithm>
 
 #include "harness/errors.h"
 #include "harness/internal/strategies.h"

@@ -1,12 +1,12 @@
 // Parsing and printing of sizes and counts (see units.h).
 #include "harness/units.h"
 
+#include <fmt/format.h>
+
 #include <cctype>
 #include <charconv>
 #include <cmath>
 #include <limits>
-
-#include <fmt/format.h>
 
 #include "harness/errors.h"
 
@@ -25,9 +25,9 @@ std::uint64_t unit_multiplier(std::string_view unit, std::string_view what, std:
     std::string_view name;
     std::uint64_t multiplier;
   } kUnits[] = {
-      {"k", 1000},          {"kb", 1000},          {"kib", 1ull << 10}, {"m", 1000000},
-      {"mb", 1000000},      {"mib", 1ull << 20},   {"g", 1000000000},   {"gb", 1000000000},
-      {"gib", 1ull << 30},  {"t", 1000000000000},  {"tb", 1000000000000}, {"tib", 1ull << 40},
+      {"k", 1000},         {"kb", 1000},         {"kib", 1ull << 10},   {"m", 1000000},
+      {"mb", 1000000},     {"mib", 1ull << 20},  {"g", 1000000000},     {"gb", 1000000000},
+      {"gib", 1ull << 30}, {"t", 1000000000000}, {"tb", 1000000000000}, {"tib", 1ull << 40},
   };
   for (const auto& u : kUnits) {
     if (u.name == lower) return u.multiplier;

@@ -31,7 +31,7 @@ using WorkloadFactory = std::function<std::unique_ptr<Workload>()>;
 
 // 64-bit FNV-1a: the digest workloads use for their output. Stable across builds and processes.
 inline std::uint64_t fnv1a64(const void* data, std::size_t size,
-                                std::uint64_t hash = 0xcbf29ce484222325ull) noexcept {
+                             std::uint64_t hash = 0xcbf29ce484222325ull) noexcept {
   const auto* bytes = static_cast<const unsigned char*>(data);
   for (std::size_t i = 0; i < size; ++i) {
     hash ^= bytes[i];

@@ -1,10 +1,10 @@
 // Analysis of a run directory (see analysis.h).
 #include "reports/analysis.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <unordered_map>
-
-#include <fmt/format.h>
 
 #include "harness/errors.h"
 #include "harness/run_directory.h"
@@ -24,8 +24,8 @@ nlohmann::json read_run_json(const fs::path& path) {
   }
   auto schema = run["schema"].get<std::string>();
   if (schema != harness::kRunJsonSchema) {
-    throw InputError(fmt::format("{}: schema '{}' is not one this memsoak reads ({})", path.string(),
-                                 schema, harness::kRunJsonSchema));
+    throw InputError(fmt::format("{}: schema '{}' is not one this memsoak reads ({})", path.string(), schema,
+                                 harness::kRunJsonSchema));
   }
   if (!run.contains("strategies") || !run["strategies"].is_array()) {
     throw InputError(fmt::format("{}: \"strategies\" is missing or not a list", path.string()));
@@ -39,7 +39,8 @@ T get_or(const nlohmann::json& object, const char* key, T fallback) {
   return object[key].get<T>();
 }
 
-std::vector<double> series(const std::vector<const RunRecord*>& runs, std::int64_t harness::ProcessSample::*field) {
+std::vector<double> series(const std::vector<const RunRecord*>& runs,
+                           std::int64_t harness::ProcessSample::*field) {
   std::vector<double> values;
   values.reserve(runs.size());
   for (const RunRecord* r : runs) {

@@ -8,9 +8,7 @@
 namespace memsoak::reports {
 namespace {
 
-std::string signed_bytes(double bytes) {
-  return (bytes >= 0 ? "+" : "") + harness::format_bytes(bytes);
-}
+std::string signed_bytes(double bytes) { return (bytes >= 0 ? "+" : "") + harness::format_bytes(bytes); }
 
 std::string growth_text(const char* what, const std::optional<SeriesGrowth>& g) {
   if (!g) return fmt::format("{} n/a", what);
@@ -23,7 +21,8 @@ std::string growth_text(const char* what, const std::optional<SeriesGrowth>& g) 
 std::string summary_line(const StrategyReport& s) {
   std::string line = fmt::format("  {:<12} {:<12} {}  {}", s.strategy, verdict_name(s.classification.verdict),
                                  growth_text("heap", s.heap), growth_text("RSS", s.rss));
-  if (s.rss_peak_bytes) line += fmt::format("  peak {}", harness::format_bytes(static_cast<double>(*s.rss_peak_bytes)));
+  if (s.rss_peak_bytes)
+    line += fmt::format("  peak {}", harness::format_bytes(static_cast<double>(*s.rss_peak_bytes)));
   if (s.runs_per_second) line += fmt::format("  {:.0f} runs/s", *s.runs_per_second);
   if (s.failed_runs > 0) line += fmt::format("  {} failed", s.failed_runs);
   if (s.digest_mismatches > 0) line += fmt::format("  {} outputs differ", s.digest_mismatches);

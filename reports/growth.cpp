@@ -22,11 +22,16 @@ std::string describe(std::string_view what, const SeriesGrowth& g) {
 
 std::string_view verdict_name(Verdict verdict) {
   switch (verdict) {
-    case Verdict::kStable: return "stable";
-    case Verdict::kLeak: return "leak";
-    case Verdict::kPlateau: return "plateau";
-    case Verdict::kRetention: return "retention";
-    case Verdict::kInconclusive: return "inconclusive";
+    case Verdict::kStable:
+      return "stable";
+    case Verdict::kLeak:
+      return "leak";
+    case Verdict::kPlateau:
+      return "plateau";
+    case Verdict::kRetention:
+      return "retention";
+    case Verdict::kInconclusive:
+      return "inconclusive";
   }
   return "inconclusive";
 }
@@ -57,7 +62,8 @@ Classification classify(const std::optional<SeriesGrowth>& heap, const SeriesGro
   }
   if (heap && heap->grows) {
     if (heap->tail_grows) return {Verdict::kLeak, describe("live heap grows", *heap)};
-    return {Verdict::kPlateau, describe("live heap grew", *heap) + ", then stopped growing in the last third"};
+    return {Verdict::kPlateau,
+            describe("live heap grew", *heap) + ", then stopped growing in the last third"};
   }
   if (rss.grows) {
     if (!rss.tail_grows) {
@@ -69,9 +75,10 @@ Classification classify(const std::optional<SeriesGrowth>& heap, const SeriesGro
     }
     return {Verdict::kLeak, describe("RSS grows", rss) + " (live heap not measured)"};
   }
-  return {Verdict::kStable, fmt::format("no significant growth: RSS {}/run, live heap {}",
-                                        harness::format_bytes(rss.trend.slope),
-                                        heap ? harness::format_bytes(heap->trend.slope) + "/run" : "not measured")};
+  return {
+      Verdict::kStable,
+      fmt::format("no significant growth: RSS {}/run, live heap {}", harness::format_bytes(rss.trend.slope),
+                  heap ? harness::format_bytes(heap->trend.slope) + "/run" : "not measured")};
 }
 
 }  // namespace memsoak::reports

@@ -33,7 +33,8 @@ nlohmann::json trend_detail(const std::optional<SeriesGrowth>& g) {
 
 nlohmann::json strategy_to_json(const StrategyReport& s) {
   nlohmann::json latency = nullptr;
-  if (s.latency_ms) latency = {{"p50", s.latency_ms->p50}, {"p95", s.latency_ms->p95}, {"p99", s.latency_ms->p99}};
+  if (s.latency_ms)
+    latency = {{"p50", s.latency_ms->p50}, {"p95", s.latency_ms->p95}, {"p99", s.latency_ms->p99}};
   return {
       {"strategy", s.strategy},
       {"allocator", s.allocator},

@@ -25,9 +25,9 @@ struct LatencyMs {
 struct StrategyReport {
   std::string strategy;
   std::string allocator = "glibc";
-  std::uint64_t runs = 0;           // records found, warm-up included
+  std::uint64_t runs = 0;  // records found, warm-up included
   std::uint64_t failed_runs = 0;
-  std::uint64_t analysed_runs = 0;  // successful runs after warm-up: the trend's data
+  std::uint64_t analysed_runs = 0;      // successful runs after warm-up: the trend's data
   std::uint64_t digest_mismatches = 0;  // runs whose output differs from the first strategy's
   Classification classification;
   std::optional<SeriesGrowth> rss;

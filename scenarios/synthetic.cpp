@@ -1,14 +1,14 @@
 // The synthetic workload (see synthetic.h).
 #include "scenarios/synthetic.h"
 
+#include <fmt/format.h>
+
 #include <cstring>
 #include <list>
 #include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "harness/errors.h"
 #include "harness/units.h"
@@ -125,7 +125,8 @@ class SyntheticWorkload final : public harness::Workload {
 }  // namespace
 
 SyntheticLeak parse_synthetic_leak(std::string_view text) {
-  constexpr std::string_view kKnown = "known for synthetic: none, dropped:SIZE, cache:SIZE, bounded:COUNTxSIZE";
+  constexpr std::string_view kKnown =
+      "known for synthetic: none, dropped:SIZE, cache:SIZE, bounded:COUNTxSIZE";
   if (text == "none") return {};
   std::size_t colon = text.find(':');
   if (colon == std::string_view::npos) bad_leak(text, fmt::format("unknown leak mode ({})", kKnown));

@@ -11,7 +11,8 @@ namespace memsoak::scenarios {
 
 std::vector<WorkloadDescription> list_workloads() {
   return {
-      {"synthetic", "a mix of small, medium and large allocations per run",
+      {"synthetic",
+       "a mix of small, medium and large allocations per run",
        {"none", "dropped:SIZE", "cache:SIZE", "bounded:COUNTxSIZE"}},
   };
 }
@@ -23,8 +24,8 @@ BuiltWorkload make_workload(const WorkloadRequest& request) {
   }
   std::vector<std::string> names;
   for (const auto& w : list_workloads()) names.push_back(w.name);
-  throw InputError(fmt::format("--workload '{}': unknown workload (known: {})", request.name,
-                               fmt::join(names, ", ")));
+  throw InputError(
+      fmt::format("--workload '{}': unknown workload (known: {})", request.name, fmt::join(names, ", ")));
 }
 
 }  // namespace memsoak::scenarios

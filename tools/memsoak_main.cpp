@@ -1,5 +1,8 @@
 // The memsoak executable: command-line wiring of the harness, scenarios and reports.
 // Exit codes: 0 ok, 1 a --budget gate failed, 2 bad usage or input, 3 the harness failed.
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
@@ -7,9 +10,6 @@
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
-#include <fmt/format.h>
 
 #include "harness/errors.h"
 #include "harness/progress.h"
@@ -64,10 +64,13 @@ harness::SoakConfig make_soak_config(const RunArgs& args, const std::vector<std:
   config.scenario = fmt::format("{} --leak {}", args.workload, args.leak);
   config.strategies = harness::parse_strategy_list(args.strategies);
   config.iterations = harness::parse_count(args.iterations, "--iterations");
-  if (config.iterations == 0) throw InputError(fmt::format("--iterations '{}': must be at least 1", args.iterations));
-  config.warmup = args.warmup.empty() ? config.iterations / 10 : harness::parse_count(args.warmup, "--warmup");
+  if (config.iterations == 0)
+    throw InputError(fmt::format("--iterations '{}': must be at least 1", args.iterations));
+  config.warmup =
+      args.warmup.empty() ? config.iterations / 10 : harness::parse_count(args.warmup, "--warmup");
   if (config.warmup >= config.iterations) {
-    throw InputError(fmt::format("--warmup '{}': must be below --iterations ({})", args.warmup, config.iterations));
+    throw InputError(
+        fmt::format("--warmup '{}': must be below --iterations ({})", args.warmup, config.iterations));
   }
   config.seed = harness::parse_count(args.seed, "--seed");
   if (!args.budget.empty()) config.budget_bytes_per_run = harness::parse_size(args.budget, "--budget");
@@ -86,7 +89,8 @@ int run_command(const RunArgs& args, const std::vector<std::string>& argv) {
 
   harness::SoakOptions options;
   options.show_progress = !args.quiet && harness::ProgressBar::is_terminal(stderr);
-  if (!args.quiet) std::cerr << fmt::format("memsoak: soaking {} into {}\n", config.scenario, run_dir.string());
+  if (!args.quiet)
+    std::cerr << fmt::format("memsoak: soaking {} into {}\n", config.scenario, run_dir.string());
   harness::run_soak(config, workload.factory, run_dir, options);
   return finish_report(run_dir, args.quiet);
 }
@@ -110,7 +114,8 @@ int dispatch(int argc, char** argv) {
 
   RunArgs run_args;
   CLI::App* run = app.add_subcommand("run", "soak a workload under each strategy and write the reports");
-  run->add_option("--workload", run_args.workload, "built-in workload (see `memsoak list`)")->capture_default_str();
+  run->add_option("--workload", run_args.workload, "built-in workload (see `memsoak list`)")
+      ->capture_default_str();
   run->add_option("--leak", run_args.leak, "the workload's leak mode")->capture_default_str();
   run->add_option("--strategy", run_args.strategies, "comma-separated strategies")->capture_default_str();
   run->add_option("--iterations", run_args.iterations, "runs per strategy")->capture_default_str();
@@ -121,7 +126,8 @@ int dispatch(int argc, char** argv) {
   run->add_flag("--quiet", run_args.quiet, "no progress or summary; print only the report path");
 
   std::string report_dir;
-  CLI::App* report = app.add_subcommand("report", "rebuild the reports of a run directory (also after a crash)");
+  CLI::App* report =
+      app.add_subcommand("report", "rebuild the reports of a run directory (also after a crash)");
   report->add_option("DIR", report_dir, "run directory")->required();
 
   CLI::App* list = app.add_subcommand("list", "strategies, allocators, workloads and leak modes");

@@ -1,8 +1,7 @@
 // Cost of one per-run sample (statm path and the full sample) and of mallinfo2 on a fragmented
 // heap, which is why memsoak keeps its own live-heap counters. Run: build/tests/memsoak_sampler_bench
-#include <malloc.h>
-
 #include <benchmark/benchmark.h>
+#include <malloc.h>
 
 #include <cstdlib>
 #include <vector>

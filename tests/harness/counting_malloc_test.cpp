@@ -1,8 +1,7 @@
 // The counting allocator (linked into this test binary): every allocation function is counted,
 // frees uncount, and realloc keeps the books straight.
-#include <malloc.h>
-
 #include <gtest/gtest.h>
+#include <malloc.h>
 
 #include <cstdlib>
 #include <memory>
@@ -38,8 +37,8 @@ TEST(CountingMalloc, EveryEntryPointIsBalanced) {
   void* grown = std::malloc(16);
   grown = std::realloc(grown, 100000);  // moves to an mmapped block
   // A plain array: a std::vector's own storage would still be live when the books are checked.
-  void* blocks[] = {std::calloc(10, 100), std::aligned_alloc(64, 640), memalign(128, 1000), aligned,
-                    valloc(100), grown};
+  void* blocks[] = {
+      std::calloc(10, 100), std::aligned_alloc(64, 640), memalign(128, 1000), aligned, valloc(100), grown};
   auto object = std::make_unique<std::vector<int>>(1000);
   EXPECT_GT(read_heap_counters().live_bytes - before.live_bytes, 100000 + 4000 + 3000);
   object.reset();

@@ -49,7 +49,8 @@ TEST(ParseStat, NegativePriorityAndNiceDoNotConfuseIt) {
 }
 
 TEST(ParseStat, RejectsTruncatedOrMalformedText) {
-  for (const char* text : {"", "4242 memsoak S 1", "4242 (memsoak) S 1 2 3", "1 (x) S 1 1 1 0 -1 0 z 0 0 0 1 1 0 0 20 0 1"}) {
+  for (const char* text :
+       {"", "4242 memsoak S 1", "4242 (memsoak) S 1 2 3", "1 (x) S 1 1 1 0 -1 0 z 0 0 0 1 1 0 0 20 0 1"}) {
     EXPECT_FALSE(parse_stat(text)) << "'" << text << "'";
   }
 }

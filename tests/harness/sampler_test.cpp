@@ -3,11 +3,10 @@
 #include "harness/sampler.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <cstring>
 #include <thread>
@@ -54,7 +53,8 @@ TEST(ProcessSampler, SamplesAnotherProcess) {
   pid_t child = ::fork();
   if (child == 0) {
     constexpr std::size_t kBytes = 64u << 20;
-    char* block = static_cast<char*>(::mmap(nullptr, kBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    char* block = static_cast<char*>(
+        ::mmap(nullptr, kBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
     std::memset(block, 1, kBytes);
     char c = 'r';
     (void)::write(ready[1], &c, 1);

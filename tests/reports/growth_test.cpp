@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-
 #include <vector>
 
 namespace memsoak::reports {
@@ -46,7 +45,8 @@ TEST(Classify, GrowthBelowTheNoiseFloorIsStable) {
 
 TEST(Classify, GrowthThatStopsIsAPlateau) {
   std::vector<double> heap(1800);
-  for (std::size_t i = 0; i < heap.size(); ++i) heap[i] = 1e6 + 4096.0 * static_cast<double>(std::min<std::size_t>(i, 900));
+  for (std::size_t i = 0; i < heap.size(); ++i)
+    heap[i] = 1e6 + 4096.0 * static_cast<double>(std::min<std::size_t>(i, 900));
   auto h = analyse_series(heap, kHeapNoiseFloorBytes);
   auto rss = analyse_series(in_pages(heap), kRssNoiseFloorBytes);
   EXPECT_TRUE(h.grows);

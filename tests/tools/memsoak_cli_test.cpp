@@ -48,7 +48,8 @@ TEST_F(MemsoakCli, UnwritableOutIsRefused) {
   // Under a regular file nothing can be created, even as root.
   fs::path blocker = fs::temp_directory_path() / ("memsoak-blocker-" + std::to_string(::getpid()));
   std::ofstream(blocker) << "x";
-  expect_refused({"run", "--iterations", "50", "--out", (blocker / "run").string()}, (blocker / "run").string());
+  expect_refused({"run", "--iterations", "50", "--out", (blocker / "run").string()},
+                 (blocker / "run").string());
   fs::remove(blocker);
 }
 

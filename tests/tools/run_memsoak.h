@@ -1,17 +1,16 @@
 // Test support: runs the memsoak executable in a scratch directory and captures what it says.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 namespace memsoak::testing {
 
@@ -39,9 +38,8 @@ class MemsoakTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    work_ = std::filesystem::temp_directory_path() /
-            ("memsoak-test-" + std::string(info->test_suite_name()) + "-" + info->name() + "-" +
-             std::to_string(::getpid()));
+    work_ = std::filesystem::temp_directory_path() / ("memsoak-test-" + std::string(info->test_suite_name()) +
+                                                      "-" + info->name() + "-" + std::to_string(::getpid()));
     std::filesystem::remove_all(work_);
     std::filesystem::create_directories(work_);
   }
@@ -53,7 +51,8 @@ class MemsoakTest : public ::testing::Test {
   CommandResult memsoak(const std::vector<std::string>& args) const {
     std::string command = "cd " + shell_quote(work_.string()) + " && " + shell_quote(MEMSOAK_BINARY);
     for (const auto& a : args) command += " " + shell_quote(a);
-    command += " >" + shell_quote((work_ / ".stdout").string()) + " 2>" + shell_quote((work_ / ".stderr").string());
+    command +=
+        " >" + shell_quote((work_ / ".stdout").string()) + " 2>" + shell_quote((work_ / ".stderr").string());
     CommandResult result;
     int status = std::system(command.c_str());
     result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;

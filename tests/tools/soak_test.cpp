@@ -12,7 +12,8 @@ namespace {
 
 class Soak : public MemsoakTest {
  protected:
-  nlohmann::json soak(const std::string& leak, const std::string& strategies, const std::string& iterations = "2000") {
+  nlohmann::json soak(const std::string& leak, const std::string& strategies,
+                      const std::string& iterations = "2000") {
     CommandResult r = memsoak({"run", "--leak", leak, "--strategy", strategies, "--iterations", iterations,
                                "--out", "run", "--quiet"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -67,14 +68,14 @@ TEST_F(Soak, NoLeakIsStableEverywhere) {
 }
 
 TEST_F(Soak, BudgetGateFailsOnlyAboveTheBudget) {
-  CommandResult over = memsoak({"run", "--leak", "dropped:4096", "--strategy", "in-process",
-                                "--iterations", "600", "--budget", "1KiB", "--out", "over", "--quiet"});
+  CommandResult over = memsoak({"run", "--leak", "dropped:4096", "--strategy", "in-process", "--iterations",
+                                "600", "--budget", "1KiB", "--out", "over", "--quiet"});
   EXPECT_EQ(over.exit_code, 1) << over.err;
   EXPECT_NE(over.err.find("in-process"), std::string::npos) << over.err;
   EXPECT_FALSE(report("over")["budget_violations"].empty());
 
-  CommandResult under = memsoak({"run", "--leak", "dropped:4096", "--strategy", "in-process",
-                                 "--iterations", "600", "--budget", "64KiB", "--out", "under", "--quiet"});
+  CommandResult under = memsoak({"run", "--leak", "dropped:4096", "--strategy", "in-process", "--iterations",
+                                 "600", "--budget", "64KiB", "--out", "under", "--quiet"});
   EXPECT_EQ(under.exit_code, 0) << under.err;
 }
 
