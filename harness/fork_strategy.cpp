@@ -107,9 +107,10 @@ RunOutcome ForkPerRunStrategy::run(std::uint64_t run_index) {
 
   int status = 0;
   rusage usage{};
-  while (::wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
+  pid_t reaped;
+  while ((reaped = ::wait4(pid, &status, 0, &usage)) < 0 && errno == EINTR) {
   }
-  outcome.worker_peak_rss_bytes = static_cast<std::int64_t>(usage.ru_maxrss) * 1024;
+  if (reaped == pid) outcome.worker_peak_rss_bytes = static_cast<std::int64_t>(usage.ru_maxrss) * 1024;
   if (!got_report) {
     outcome.failure = describe_exit(status);
     return outcome;

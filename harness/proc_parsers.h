@@ -1,4 +1,4 @@
-// Pure parsers of /proc text (statm, stat, smaps_rollup fields): text in, numbers out, no I/O.
+// Pure parsers of /proc text (statm, stat): text in, numbers out, no I/O.
 #pragma once
 
 #include <cstdint>

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 #include <gnu/libc-version.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -28,8 +29,9 @@ std::string utc_timestamp() {
   return text;
 }
 
-// Makes `dir` (and missing parents); on failure removes whatever this call created.
-void make_directory(const fs::path& dir) {
+// Makes `dir` (and missing parents); on failure removes whatever this call created. `label`
+// names the directory in errors: "--out 'x'", or the default run directory.
+void make_directory(const fs::path& dir, const std::string& label) {
   fs::path existing = dir;
   while (!existing.empty() && !fs::exists(existing) && existing.has_parent_path() &&
          existing.parent_path() != existing) {
@@ -43,11 +45,9 @@ void make_directory(const fs::path& dir) {
       std::error_code ignored;
       fs::remove(p, ignored);
     }
-    throw InputError(fmt::format("--out '{}': cannot create directory: {}", dir.string(), ec.message()));
+    throw InputError(fmt::format("{}: cannot create directory: {}", label, ec.message()));
   }
-  if (::access(dir.c_str(), W_OK) != 0) {
-    throw InputError(fmt::format("--out '{}': directory is not writable", dir.string()));
-  }
+  if (::access(dir.c_str(), W_OK) != 0) throw InputError(fmt::format("{}: directory is not writable", label));
 }
 
 void point_latest_link(const fs::path& base, const std::string& name) {
@@ -63,29 +63,38 @@ void point_latest_link(const fs::path& base, const std::string& name) {
 
 fs::path create_run_directory(const std::optional<fs::path>& requested) {
   if (requested) {
+    const std::string label = fmt::format("--out '{}'", requested->string());
+    if (requested->empty()) throw InputError("--out '': empty path");
     std::error_code ec;
     if (fs::exists(*requested, ec)) {
-      if (!fs::is_directory(*requested, ec)) {
-        throw InputError(fmt::format("--out '{}': exists and is not a directory", requested->string()));
-      }
-      if (!fs::is_empty(*requested, ec)) {
-        throw InputError(fmt::format("--out '{}': directory is not empty", requested->string()));
-      }
+      if (!fs::is_directory(*requested, ec)) throw InputError(label + ": exists and is not a directory");
+      if (!fs::is_empty(*requested, ec)) throw InputError(label + ": directory is not empty");
     }
-    make_directory(*requested);
+    make_directory(*requested, label);
     return *requested;
   }
   fs::path base = "memsoak-out";
-  std::string name = utc_timestamp();
-  // Two runs in the same second get distinct directories.
-  for (int suffix = 2; fs::exists(base / name); ++suffix)
-    name = utc_timestamp() + "-" + std::to_string(suffix);
-  make_directory(base / name);
-  point_latest_link(base, name);
-  return base / name;
+  make_directory(base, "default run directory 'memsoak-out'");
+  // mkdir fails with EEXIST when another memsoak took the name first (two runs in one second,
+  // or in parallel): the next suffix is tried, so concurrent runs never share a directory.
+  std::string stamp = utc_timestamp();
+  for (int suffix = 1;; ++suffix) {
+    std::string name = suffix == 1 ? stamp : stamp + "-" + std::to_string(suffix);
+    if (::mkdir((base / name).c_str(), 0755) == 0) {
+      point_latest_link(base, name);
+      return base / name;
+    }
+    if (errno != EEXIST) {
+      throw InputError(fmt::format("default run directory '{}': cannot create: {}", (base / name).string(),
+                                   std::strerror(errno)));
+    }
+  }
 }
 
-void write_json_file(const fs::path& path, const nlohmann::json& value) {
+namespace {
+
+template <typename Json>
+void write_json_atomically(const fs::path& path, const Json& value) {
   fs::path temp = path;
   temp += ".tmp";
   {
@@ -96,7 +105,20 @@ void write_json_file(const fs::path& path, const nlohmann::json& value) {
   fs::rename(temp, path);
 }
 
+}  // namespace
+
+void write_json_file(const fs::path& path, const nlohmann::json& value) {
+  write_json_atomically(path, value);
+}
+
+void write_json_file(const fs::path& path, const nlohmann::ordered_json& value) {
+  write_json_atomically(path, value);
+}
+
 nlohmann::json read_json_file(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec))
+    throw InputError(fmt::format("{}: missing or not a file", path.string()));
   std::ifstream in(path);
   if (!in) throw InputError(fmt::format("{}: cannot open", path.string()));
   try {

@@ -27,6 +27,7 @@ std::filesystem::path create_run_directory(const std::optional<std::filesystem::
 
 // Writes `value` to `path` through a temporary file and a rename, so readers never see half.
 void write_json_file(const std::filesystem::path& path, const nlohmann::json& value);
+void write_json_file(const std::filesystem::path& path, const nlohmann::ordered_json& value);
 
 // Reads a JSON file; throws InputError naming the file when it is missing or not JSON.
 nlohmann::json read_json_file(const std::filesystem::path& path);

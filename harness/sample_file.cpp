@@ -8,15 +8,12 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <iterator>
 #include <system_error>
 
 #include "harness/errors.h"
 
 namespace memsoak::harness {
 namespace {
-
-constexpr std::size_t kBufferedRecords = 256;
 
 void write_all(int fd, const void* data, std::size_t size, const char* what) {
   const auto* bytes = static_cast<const char*>(data);
@@ -31,64 +28,57 @@ void write_all(int fd, const void* data, std::size_t size, const char* what) {
 
 }  // namespace
 
-SampleWriter::SampleWriter(const std::filesystem::path& path) {
-  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+SampleWriter::SampleWriter(const std::filesystem::path& path, Mode mode) {
+  int flags = mode == Mode::kCreate ? O_WRONLY | O_CREAT | O_EXCL : O_WRONLY | O_APPEND;
+  fd_ = ::open(path.c_str(), flags | O_CLOEXEC, 0644);
   if (fd_ < 0) throw std::system_error(errno, std::generic_category(), path.string());
+  if (mode == Mode::kAppend) return;
   char header[kSampleFileHeaderBytes] = {};
   std::memcpy(header, kSampleFileMagic, sizeof kSampleFileMagic);
   std::uint32_t version = kSampleFileVersion;
   std::uint32_t record_bytes = sizeof(RunRecord);
   std::memcpy(header + 8, &version, 4);
   std::memcpy(header + 12, &record_bytes, 4);
-  write_all(fd_, header, sizeof header, "samples.bin header");
-  buffer_.reserve(kBufferedRecords);
-  last_flush_ = std::chrono::steady_clock::now();
-}
-
-SampleWriter::~SampleWriter() {
   try {
-    flush();
+    write_all(fd_, header, sizeof header, "samples.bin header");
   } catch (...) {
-    // Destructors must not throw; the caller that cares calls flush() itself.
+    ::close(fd_);
+    throw;
   }
-  ::close(fd_);
 }
 
-void SampleWriter::append(const RunRecord& record) {
-  buffer_.push_back(record);
-  auto now = std::chrono::steady_clock::now();
-  if (buffer_.size() == kBufferedRecords || now - last_flush_ >= std::chrono::seconds(1)) flush();
-}
+SampleWriter::~SampleWriter() { ::close(fd_); }
 
-void SampleWriter::flush() {
-  if (!buffer_.empty()) write_all(fd_, buffer_.data(), buffer_.size() * sizeof(RunRecord), "samples.bin");
-  buffer_.clear();
-  last_flush_ = std::chrono::steady_clock::now();
-}
+void SampleWriter::append(const RunRecord& record) { write_all(fd_, &record, sizeof record, "samples.bin"); }
 
 std::vector<RunRecord> read_sample_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(fmt::format("{}: cannot open", path.string()));
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (bytes.size() < kSampleFileHeaderBytes || std::memcmp(bytes.data(), kSampleFileMagic, 8) != 0) {
+  std::error_code ec;
+  if (!in || !std::filesystem::is_regular_file(path, ec)) {
+    throw InputError(fmt::format("{}: cannot open (missing or not a file)", path.string()));
+  }
+  char header[kSampleFileHeaderBytes] = {};
+  if (!in.read(header, sizeof header) || std::memcmp(header, kSampleFileMagic, 8) != 0) {
     throw InputError(fmt::format("{}: not a memsoak samples file (bad magic)", path.string()));
   }
   std::uint32_t version = 0;
   std::uint32_t record_bytes = 0;
-  std::memcpy(&version, bytes.data() + 8, 4);
-  std::memcpy(&record_bytes, bytes.data() + 12, 4);
+  std::memcpy(&version, header + 8, 4);
+  std::memcpy(&record_bytes, header + 12, 4);
   if (version > kSampleFileVersion) {
     throw InputError(fmt::format("{}: format version {} is newer than this memsoak reads ({})", path.string(),
                                  version, kSampleFileVersion));
   }
+  if (version == 0) throw InputError(fmt::format("{}: format version 0 does not exist", path.string()));
   if (record_bytes != sizeof(RunRecord)) {
     throw InputError(fmt::format("{}: record size {} does not match version {} ({})", path.string(),
                                  record_bytes, version, sizeof(RunRecord)));
   }
-  std::size_t count = (bytes.size() - kSampleFileHeaderBytes) / sizeof(RunRecord);
+  std::uintmax_t file_bytes = std::filesystem::file_size(path, ec);
+  std::size_t count = ec ? 0 : (file_bytes - kSampleFileHeaderBytes) / sizeof(RunRecord);
   std::vector<RunRecord> records(count);
-  if (count > 0)
-    std::memcpy(records.data(), bytes.data() + kSampleFileHeaderBytes, count * sizeof(RunRecord));
+  in.read(reinterpret_cast<char*>(records.data()), static_cast<std::streamsize>(count * sizeof(RunRecord)));
+  records.resize(static_cast<std::size_t>(in.gcount()) / sizeof(RunRecord));
   return records;
 }
 

@@ -10,11 +10,11 @@
 //   32      144   RunRecord 0 (harness/sample.h, fields in declaration order, no padding)
 //   176     144   RunRecord 1 ...
 //
-// A writer flushes at least once a second, so a crash loses at most the last second of runs;
-// a reader ignores a trailing partial record (a write cut short by the crash).
+// Each record is written with one write() as its run finishes, so a crash of memsoak loses no
+// finished run; a reader ignores a trailing partial record (a write cut short by a crash).
+// Strategies run one after another, each in its own process, appending to the same file.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <vector>
@@ -29,22 +29,22 @@ inline constexpr std::size_t kSampleFileHeaderBytes = 32;
 
 class SampleWriter {
  public:
-  // Creates `path` (it must not exist) and writes the header. Throws std::system_error.
-  explicit SampleWriter(const std::filesystem::path& path);
+  enum class Mode {
+    kCreate,  // `path` must not exist; the header is written
+    kAppend,  // `path` was created before (by kCreate); records are appended after it
+  };
+  // Throws std::system_error when the file can't be opened or the header written.
+  SampleWriter(const std::filesystem::path& path, Mode mode);
   ~SampleWriter();
   SampleWriter(const SampleWriter&) = delete;
   SampleWriter& operator=(const SampleWriter&) = delete;
 
-  // Buffers the record; writes the buffer when it is full or a second has passed since the last
-  // write. No allocation. Throws std::system_error when the disk write fails.
+  // Writes the record (one write(), no allocation; the page cache keeps it if memsoak crashes,
+  // no fsync). Throws std::system_error when the write fails.
   void append(const RunRecord& record);
-  // Writes what is buffered and fsyncs nothing (the page cache survives a crash of memsoak).
-  void flush();
 
  private:
   int fd_ = -1;
-  std::vector<RunRecord> buffer_;
-  std::chrono::steady_clock::time_point last_flush_;
 };
 
 // Reads every complete record. Throws InputError naming the file when it is not a samples file,

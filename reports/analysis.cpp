@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <span>
 #include <unordered_map>
 
 #include "harness/errors.h"
@@ -56,7 +57,7 @@ LatencyMs latency_percentiles(const std::vector<const RunRecord*>& runs) {
   return {quantile(ms, 0.50), quantile(ms, 0.95), quantile(ms, 0.99)};
 }
 
-void fill_costs(StrategyReport& s, const std::vector<RunRecord>& records, const nlohmann::json& info) {
+void fill_costs(StrategyReport& s, std::span<const RunRecord> records, const nlohmann::json& info) {
   std::int64_t peak = kNotMeasured;
   double setup_ns_sum = 0;
   std::uint64_t ok_runs = 0;
@@ -73,7 +74,7 @@ void fill_costs(StrategyReport& s, const std::vector<RunRecord>& records, const 
   if (elapsed_ns > 0) s.runs_per_second = static_cast<double>(s.runs) / (elapsed_ns / 1e9);
 }
 
-StrategyReport analyse_strategy(const nlohmann::json& info, const std::vector<RunRecord>& records) {
+StrategyReport analyse_strategy(const nlohmann::json& info, std::span<const RunRecord> records) {
   StrategyReport s;
   s.strategy = get_or<std::string>(info, "name", "?");
   s.allocator = get_or<std::string>(info, "allocator", "glibc");
@@ -107,7 +108,7 @@ StrategyReport analyse_strategy(const nlohmann::json& info, const std::vector<Ru
 
 // Compares each strategy's output digests with the first strategy's, run by run.
 void count_digest_mismatches(std::vector<StrategyReport>& reports,
-                             const std::vector<std::vector<RunRecord>>& by_strategy) {
+                             const std::vector<std::span<const RunRecord>>& by_strategy) {
   if (by_strategy.empty()) return;
   std::unordered_map<std::uint64_t, std::uint64_t> reference;
   for (const RunRecord& r : by_strategy[0]) {
@@ -125,19 +126,30 @@ void count_digest_mismatches(std::vector<StrategyReport>& reports,
 
 Report analyse_run_directory_unchecked(const fs::path& run_dir) {
   if (!fs::is_directory(run_dir)) {
-    throw InputError(fmt::format("'{}': not a run directory (no such directory)", run_dir.string()));
+    throw InputError(fmt::format("'{}': not a run directory ({})", run_dir.string(),
+                                 fs::exists(run_dir) ? "not a directory" : "no such directory"));
   }
   nlohmann::json run = read_run_json(run_dir / "run.json");
   std::vector<RunRecord> records = harness::read_sample_file(run_dir / "samples.bin");
   const nlohmann::json& strategies = run["strategies"];
-
-  std::vector<std::vector<RunRecord>> by_strategy(strategies.size());
   for (const RunRecord& r : records) {
-    if (r.strategy_index >= by_strategy.size()) {
+    if (r.strategy_index >= strategies.size()) {
       throw InputError(fmt::format("{}: a record names strategy {} but run.json lists {}",
-                                   (run_dir / "samples.bin").string(), r.strategy_index, by_strategy.size()));
+                                   (run_dir / "samples.bin").string(), r.strategy_index, strategies.size()));
     }
-    by_strategy[r.strategy_index].push_back(r);
+  }
+  // Strategies ran one after another, so their records are already grouped; the stable sort only
+  // guards against a file assembled by hand. Each strategy then gets a span, not a copy.
+  std::stable_sort(records.begin(), records.end(), [](const RunRecord& a, const RunRecord& b) {
+    return a.strategy_index < b.strategy_index;
+  });
+  std::vector<std::span<const RunRecord>> by_strategy;
+  auto begin = records.begin();
+  for (std::uint32_t s = 0; s < strategies.size(); ++s) {
+    auto end = std::find_if(begin, records.end(), [s](const RunRecord& r) { return r.strategy_index != s; });
+    by_strategy.emplace_back(records.data() + (begin - records.begin()),
+                             static_cast<std::size_t>(end - begin));
+    begin = end;
   }
 
   Report report;
@@ -147,6 +159,10 @@ Report analyse_run_directory_unchecked(const fs::path& run_dir) {
   report.leak = get_or<std::string>(run, "leak", "");
   report.warmup = get_or<std::uint64_t>(run, "warmup", 0);
   if (run.contains("budget_bytes_per_run") && !run["budget_bytes_per_run"].is_null()) {
+    if (!run["budget_bytes_per_run"].is_number_unsigned()) {
+      throw InputError(fmt::format("{}: \"budget_bytes_per_run\" must be a whole number of bytes, not {}",
+                                   (run_dir / "run.json").string(), run["budget_bytes_per_run"].dump()));
+    }
     report.budget_bytes_per_run = run["budget_bytes_per_run"].get<std::uint64_t>();
   }
   for (std::size_t s = 0; s < by_strategy.size(); ++s) {

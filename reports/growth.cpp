@@ -12,10 +12,12 @@ bool significant_growth(const TrendEstimate& trend, const MannKendall& mk, doubl
   return mk.z > 0 && mk.p_value < kSignificance && trend.ci_low > 0 && trend.slope >= min_slope;
 }
 
+std::string p_value_text(double p) { return p < 1e-16 ? "p<1e-16" : fmt::format("p={:.2g}", p); }
+
 std::string describe(std::string_view what, const SeriesGrowth& g) {
-  return fmt::format("{} {}/run (95% CI {} to {}, Mann-Kendall p={:.2g})", what,
+  return fmt::format("{} {}/run (95% CI {} to {}, Mann-Kendall {})", what,
                      harness::format_bytes(g.trend.slope), harness::format_bytes(g.trend.ci_low),
-                     harness::format_bytes(g.trend.ci_high), g.mann_kendall.p_value);
+                     harness::format_bytes(g.trend.ci_high), p_value_text(g.mann_kendall.p_value));
 }
 
 }  // namespace

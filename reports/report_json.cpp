@@ -7,19 +7,20 @@ namespace memsoak::reports {
 namespace {
 
 template <typename T>
-nlohmann::json or_null(const std::optional<T>& value) {
-  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+nlohmann::ordered_json or_null(const std::optional<T>& value) {
+  return value ? nlohmann::ordered_json(*value) : nlohmann::ordered_json(nullptr);
 }
 
-nlohmann::json growth_field(const std::optional<SeriesGrowth>& g) {
-  return g ? nlohmann::json(g->trend.slope) : nlohmann::json(nullptr);
+nlohmann::ordered_json growth_field(const std::optional<SeriesGrowth>& g) {
+  return g ? nlohmann::ordered_json(g->trend.slope) : nlohmann::ordered_json(nullptr);
 }
 
-nlohmann::json ci_field(const std::optional<SeriesGrowth>& g) {
-  return g ? nlohmann::json::array({g->trend.ci_low, g->trend.ci_high}) : nlohmann::json(nullptr);
+nlohmann::ordered_json ci_field(const std::optional<SeriesGrowth>& g) {
+  return g ? nlohmann::ordered_json::array({g->trend.ci_low, g->trend.ci_high})
+           : nlohmann::ordered_json(nullptr);
 }
 
-nlohmann::json trend_detail(const std::optional<SeriesGrowth>& g) {
+nlohmann::ordered_json trend_detail(const std::optional<SeriesGrowth>& g) {
   if (!g) return nullptr;
   return {{"slope_bytes_per_run", g->trend.slope},
           {"ci", {g->trend.ci_low, g->trend.ci_high}},
@@ -31,8 +32,8 @@ nlohmann::json trend_detail(const std::optional<SeriesGrowth>& g) {
           {"last_third_grows", g->tail_grows}};
 }
 
-nlohmann::json strategy_to_json(const StrategyReport& s) {
-  nlohmann::json latency = nullptr;
+nlohmann::ordered_json strategy_to_json(const StrategyReport& s) {
+  nlohmann::ordered_json latency = nullptr;
   if (s.latency_ms)
     latency = {{"p50", s.latency_ms->p50}, {"p95", s.latency_ms->p95}, {"p99", s.latency_ms->p99}};
   return {
@@ -61,8 +62,8 @@ nlohmann::json strategy_to_json(const StrategyReport& s) {
 
 }  // namespace
 
-nlohmann::json report_to_json(const Report& report) {
-  nlohmann::json strategies = nlohmann::json::array();
+nlohmann::ordered_json report_to_json(const Report& report) {
+  nlohmann::ordered_json strategies = nlohmann::ordered_json::array();
   for (const auto& s : report.strategies) strategies.push_back(strategy_to_json(s));
   return {
       {"schema", report.schema},
@@ -76,7 +77,7 @@ nlohmann::json report_to_json(const Report& report) {
       // Allocation stacks are not sampled yet: an empty list here means "none attributed", and
       // "stacks_sampled" says why.
       {"stacks_sampled", false},
-      {"leak_suspects", nlohmann::json::array()},
+      {"leak_suspects", nlohmann::ordered_json::array()},
   };
 }
 

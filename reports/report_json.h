@@ -9,7 +9,7 @@
 namespace memsoak::reports {
 
 // Every field of the model; values not measured are null, never a made-up number.
-nlohmann::json report_to_json(const Report& report);
+nlohmann::ordered_json report_to_json(const Report& report);
 
 void write_report_json(const Report& report, const std::filesystem::path& path);
 

@@ -20,6 +20,12 @@ std::vector<std::string> budget_violations(const Report& report) {
   const auto budget = static_cast<double>(*report.budget_bytes_per_run);
   for (const auto& s : report.strategies) {
     Verdict v = s.classification.verdict;
+    if (v == Verdict::kInconclusive) {
+      // A gate must not pass on a strategy that measured too little to show it is within budget.
+      violations.push_back(fmt::format("{}: inconclusive ({}), so it can't be shown within the budget",
+                                       s.strategy, s.classification.reason));
+      continue;
+    }
     if (v != Verdict::kLeak && v != Verdict::kRetention) continue;
     double rate = gated_growth_bytes_per_run(s);
     if (rate > budget) {

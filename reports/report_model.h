@@ -56,7 +56,8 @@ double gated_growth_bytes_per_run(const StrategyReport& strategy);
 
 // One line per strategy over the budget ("in-process: leak of 4.0 KiB/run exceeds budget 1.0
 // KiB/run"); empty when there is no budget or every strategy is within it. Leak and retention
-// count (both mean memory that keeps growing); plateau and stable do not.
+// count (both mean memory that keeps growing); plateau and stable do not; inconclusive always
+// fails the gate, since too little was measured to pass it.
 std::vector<std::string> budget_violations(const Report& report);
 
 }  // namespace memsoak::reports

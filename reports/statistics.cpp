@@ -6,6 +6,8 @@
 #include <limits>
 #include <numeric>
 
+#include "harness/splitmix64.h"
+
 namespace memsoak::reports {
 namespace {
 
@@ -50,16 +52,6 @@ double mk_variance(std::size_t n_values, const std::vector<std::size_t>& tie_siz
   return variance / 18.0;
 }
 
-struct SplitMix64 {
-  std::uint64_t state;
-  std::uint64_t next() {
-    std::uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
-};
-
 std::vector<double> pairwise_slopes(std::span<const double> y, bool& sampled) {
   const std::size_t n = y.size();
   const std::size_t pairs = n * (n - 1) / 2;
@@ -73,7 +65,7 @@ std::vector<double> pairwise_slopes(std::span<const double> y, bool& sampled) {
     return slopes;
   }
   slopes.reserve(kSampledPairs);
-  SplitMix64 rng{0x5eed};
+  harness::SplitMix64 rng(0x5eed);
   while (slopes.size() < kSampledPairs) {
     std::size_t i = rng.next() % n;
     std::size_t j = rng.next() % n;
@@ -124,18 +116,19 @@ TrendEstimate theil_sen(std::span<const double> y, double confidence) {
   const double total_pairs = static_cast<double>(n) * static_cast<double>(n - 1) / 2.0;
   const double last = static_cast<double>(slopes.size() - 1);
 
-  // Sen (1968): the interval is bounded by the slopes of rank (N - C)/2 and (N + C)/2 + 1, with
-  // C = z * sqrt(Var S). With sampled pairs the same ranks are taken as fractions of N.
+  // Sen (1968): the interval is bounded by the slopes of 1-based ranks (N - C)/2 and
+  // (N + C)/2 + 1 among the N pairwise slopes, with C = z * sqrt(Var S). With a sample of M
+  // slopes, rank r of N maps to the same relative position among the M.
   MannKendall mk = mann_kendall(y);
   double c = normal_quantile(0.5 + confidence / 2.0) * std::sqrt(std::max(mk.variance, 0.0));
-  double low_fraction = std::clamp((total_pairs - c) / 2.0 / total_pairs, 0.0, 1.0);
-  double high_fraction = std::clamp(((total_pairs + c) / 2.0 + 1.0) / total_pairs, 0.0, 1.0);
-  auto at_fraction = [&](double fraction) {
-    return order_statistic(slopes, static_cast<std::size_t>(std::llround(fraction * last)));
+  auto slope_of_rank = [&](double rank) {
+    double position = (std::round(rank) - 1.0) / std::max(total_pairs - 1.0, 1.0);
+    return order_statistic(slopes,
+                           static_cast<std::size_t>(std::llround(std::clamp(position, 0.0, 1.0) * last)));
   };
+  estimate.ci_low = slope_of_rank((total_pairs - c) / 2.0);
+  estimate.ci_high = slope_of_rank((total_pairs + c) / 2.0 + 1.0);
   estimate.slope = quantile(slopes, 0.5);
-  estimate.ci_low = at_fraction(low_fraction);
-  estimate.ci_high = at_fraction(high_fraction);
 
   std::vector<double> residual_levels(n);
   for (std::size_t i = 0; i < n; ++i) residual_levels[i] = y[i] - estimate.slope * static_cast<double>(i);

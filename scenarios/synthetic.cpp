@@ -11,26 +11,13 @@
 #include <vector>
 
 #include "harness/errors.h"
+#include "harness/splitmix64.h"
 #include "harness/units.h"
 
 namespace memsoak::scenarios {
 namespace {
 
-// splitmix64: a fast, well-mixed generator; the same (seed, run) gives the same bytes everywhere.
-class SplitMix64 {
- public:
-  explicit SplitMix64(std::uint64_t seed) : state_(seed) {}
-  std::uint64_t next() {
-    std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
-  std::uint64_t below(std::uint64_t bound) { return next() % bound; }
-
- private:
-  std::uint64_t state_;
-};
+using harness::SplitMix64;
 
 void fill(char* data, std::size_t size, SplitMix64& rng) {
   for (std::size_t i = 0; i < size; i += 8) {

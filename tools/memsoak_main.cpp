@@ -37,9 +37,9 @@ struct RunArgs {
   std::string leak = "none";
   std::string strategies = "in-process,fork";
   std::string iterations = "2000";
-  std::string warmup;  // default: a tenth of the iterations
-  std::string out;
-  std::string budget;
+  std::optional<std::string> warmup;  // default: a tenth of the iterations
+  std::optional<std::string> out;     // default: memsoak-out/<UTC time>
+  std::optional<std::string> budget;
   std::string seed = "1";
   bool quiet = false;
 };
@@ -66,14 +66,13 @@ harness::SoakConfig make_soak_config(const RunArgs& args, const std::vector<std:
   config.iterations = harness::parse_count(args.iterations, "--iterations");
   if (config.iterations == 0)
     throw InputError(fmt::format("--iterations '{}': must be at least 1", args.iterations));
-  config.warmup =
-      args.warmup.empty() ? config.iterations / 10 : harness::parse_count(args.warmup, "--warmup");
+  config.warmup = args.warmup ? harness::parse_count(*args.warmup, "--warmup") : config.iterations / 10;
   if (config.warmup >= config.iterations) {
     throw InputError(
-        fmt::format("--warmup '{}': must be below --iterations ({})", args.warmup, config.iterations));
+        fmt::format("--warmup '{}': must be below --iterations ({})", config.warmup, config.iterations));
   }
   config.seed = harness::parse_count(args.seed, "--seed");
-  if (!args.budget.empty()) config.budget_bytes_per_run = harness::parse_size(args.budget, "--budget");
+  if (args.budget) config.budget_bytes_per_run = harness::parse_size(*args.budget, "--budget");
   config.command_line = argv;
   return config;
 }
@@ -84,7 +83,7 @@ int run_command(const RunArgs& args, const std::vector<std::string>& argv) {
   scenarios::BuiltWorkload workload = scenarios::make_workload({args.workload, args.leak, config.seed});
   config.workload_info = workload.info;
   std::optional<fs::path> requested;
-  if (!args.out.empty()) requested = args.out;
+  if (args.out) requested = *args.out;
   fs::path run_dir = harness::create_run_directory(requested);
 
   harness::SoakOptions options;
@@ -132,6 +131,16 @@ int dispatch(int argc, char** argv) {
 
   CLI::App* list = app.add_subcommand("list", "strategies, allocators, workloads and leak modes");
 
+  if (argc > 1 && argv[1][0] != '-' &&
+      app.get_subcommands([&](CLI::App* sub) { return sub->get_name() == argv[1]; }).empty()) {
+    std::cerr << "memsoak: unknown command '" << argv[1] << "' (known: run, report, list)\n";
+    return kExitUsage;
+  }
+  if (argc > 1 && argv[1][0] != '-' &&
+      app.get_subcommands([&](CLI::App* sub) { return sub->get_name() == argv[1]; }).empty()) {
+    std::cerr << "memsoak: unknown command '" << argv[1] << "' (known: run, report, list)\n";
+    return kExitUsage;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -6,7 +6,6 @@
 
 #include <cstring>
 #include <fstream>
-#include <thread>
 
 #include "harness/errors.h"
 
@@ -37,7 +36,7 @@ RunRecord record(std::uint64_t i) {
 
 TEST_F(SampleFileTest, RecordsRoundTripInOrder) {
   {
-    SampleWriter writer(dir_ / "samples.bin");
+    SampleWriter writer(dir_ / "samples.bin", SampleWriter::Mode::kCreate);
     for (std::uint64_t i = 0; i < 1000; ++i) writer.append(record(i));
   }
   auto records = read_sample_file(dir_ / "samples.bin");
@@ -50,17 +49,29 @@ TEST_F(SampleFileTest, RecordsRoundTripInOrder) {
   }
 }
 
-TEST_F(SampleFileTest, RecordsReachTheDiskWithinASecondWithoutClosing) {
-  SampleWriter writer(dir_ / "samples.bin");
+TEST_F(SampleFileTest, EachRecordReachesTheFileAsItIsAppended) {
+  SampleWriter writer(dir_ / "samples.bin", SampleWriter::Mode::kCreate);
   writer.append(record(0));
-  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
-  writer.append(record(1));  // a second has passed: this append writes both
-  EXPECT_EQ(read_sample_file(dir_ / "samples.bin").size(), 2u);
+  EXPECT_EQ(read_sample_file(dir_ / "samples.bin").size(), 1u) << "a crash now must not lose run 0";
+}
+
+TEST_F(SampleFileTest, AppendModeContinuesAfterEarlierRecords) {
+  {
+    SampleWriter first(dir_ / "samples.bin", SampleWriter::Mode::kCreate);
+    first.append(record(0));
+  }
+  {
+    SampleWriter second(dir_ / "samples.bin", SampleWriter::Mode::kAppend);
+    second.append(record(1));
+  }
+  auto records = read_sample_file(dir_ / "samples.bin");
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[1].run_index, 1u);
 }
 
 TEST_F(SampleFileTest, TrailingPartialRecordFromACrashIsIgnored) {
   {
-    SampleWriter writer(dir_ / "samples.bin");
+    SampleWriter writer(dir_ / "samples.bin", SampleWriter::Mode::kCreate);
     for (std::uint64_t i = 0; i < 3; ++i) writer.append(record(i));
   }
   fs::resize_file(dir_ / "samples.bin", fs::file_size(dir_ / "samples.bin") - 10);
@@ -68,7 +79,7 @@ TEST_F(SampleFileTest, TrailingPartialRecordFromACrashIsIgnored) {
 }
 
 TEST_F(SampleFileTest, RefusesNewerVersionByName) {
-  { SampleWriter writer(dir_ / "samples.bin"); }
+  { SampleWriter writer(dir_ / "samples.bin", SampleWriter::Mode::kCreate); }
   std::fstream f(dir_ / "samples.bin", std::ios::in | std::ios::out | std::ios::binary);
   std::uint32_t version = kSampleFileVersion + 1;
   f.seekp(8);
@@ -82,15 +93,26 @@ TEST_F(SampleFileTest, RefusesNewerVersionByName) {
   }
 }
 
+TEST_F(SampleFileTest, RefusesVersionZero) {
+  { SampleWriter writer(dir_ / "samples.bin", SampleWriter::Mode::kCreate); }
+  std::fstream f(dir_ / "samples.bin", std::ios::in | std::ios::out | std::ios::binary);
+  std::uint32_t version = 0;
+  f.seekp(8);
+  f.write(reinterpret_cast<const char*>(&version), 4);
+  f.close();
+  EXPECT_THROW(read_sample_file(dir_ / "samples.bin"), InputError);
+}
+
 TEST_F(SampleFileTest, RefusesFilesThatAreNotSamples) {
   std::ofstream(dir_ / "samples.bin") << "hello, this is not a samples file at all";
   EXPECT_THROW(read_sample_file(dir_ / "samples.bin"), InputError);
   EXPECT_THROW(read_sample_file(dir_ / "missing.bin"), InputError);
+  EXPECT_THROW(read_sample_file(dir_), InputError) << "a directory";
 }
 
 TEST_F(SampleFileTest, WriterDoesNotOverwriteAnExistingFile) {
-  { SampleWriter writer(dir_ / "samples.bin"); }
-  EXPECT_THROW(SampleWriter(dir_ / "samples.bin"), std::system_error);
+  { SampleWriter writer(dir_ / "samples.bin", SampleWriter::Mode::kCreate); }
+  EXPECT_THROW(SampleWriter(dir_ / "samples.bin", SampleWriter::Mode::kCreate), std::system_error);
 }
 
 }  // namespace

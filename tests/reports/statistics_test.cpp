@@ -49,6 +49,17 @@ TEST(TheilSen, NoisyLineIntervalContainsTheTrueSlope) {
   EXPECT_LT(t.ci_high - t.ci_low, 40);
 }
 
+// Reference values computed independently (Sen's ranks, 0-based indices round((N-C)/2)-1 and
+// round((N+C)/2) of the sorted slopes, as scipy.stats.theilslopes takes them).
+TEST(TheilSen, IntervalMatchesReferenceValues) {
+  TrendEstimate a = theil_sen(std::vector<double>{10, 12, 11, 15, 14, 18, 17, 20, 19, 23});
+  EXPECT_NEAR(a.ci_low, 1.0, 1e-9);
+  EXPECT_NEAR(a.ci_high, 5.0 / 3.0, 1e-9);
+  TrendEstimate b = theil_sen(std::vector<double>{5, 5, 6, 5, 7, 7, 8, 6, 9, 10});
+  EXPECT_NEAR(b.ci_low, 0.25, 1e-9);
+  EXPECT_NEAR(b.ci_high, 2.0 / 3.0, 1e-9);
+}
+
 TEST(TheilSen, IgnoresOutliersThatWouldWreckLeastSquares) {
   std::vector<double> y = line(300, 50);
   for (std::size_t i = 0; i < y.size(); i += 20) y[i] += 1e9;  // 5% wild spikes

@@ -118,11 +118,36 @@ TEST_F(MemsoakCli, ReportRefusesWhatIsNotARunDirectory) {
   CommandResult missing = memsoak({"report", "nowhere"});
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.err.find("nowhere"), std::string::npos);
+  EXPECT_EQ(std::count(missing.err.begin(), missing.err.end(), '\n'), 1) << missing.err;
   fs::create_directories(work_ / "junk");
   std::ofstream(work_ / "junk" / "run.json") << "{ not json";
   CommandResult junk = memsoak({"report", "junk"});
   EXPECT_EQ(junk.exit_code, 2);
   EXPECT_NE(junk.err.find("run.json"), std::string::npos) << junk.err;
+  EXPECT_EQ(std::count(junk.err.begin(), junk.err.end(), '\n'), 1) << junk.err;
+  fs::create_directories(work_ / "dir-as-file" / "run.json");
+  EXPECT_EQ(memsoak({"report", "dir-as-file"}).exit_code, 2);
+}
+
+TEST_F(MemsoakCli, ReportRefusesANegativeBudgetInRunJson) {
+  ASSERT_EQ(memsoak({"run", "--iterations", "40", "--out", "r", "--quiet"}).exit_code, 0);
+  auto run = nlohmann::json::parse(read_text(work_ / "r" / "run.json"));
+  run["budget_bytes_per_run"] = -5;
+  std::ofstream(work_ / "r" / "run.json") << run.dump();
+  CommandResult r = memsoak({"report", "r"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("budget_bytes_per_run"), std::string::npos) << r.err;
+}
+
+TEST_F(MemsoakCli, UnknownCommandIsNamed) {
+  CommandResult r = memsoak({"bogus"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("'bogus'"), std::string::npos) << r.err;
+}
+
+TEST_F(MemsoakCli, EmptyValuesAreRefusedNotDefaulted) {
+  expect_refused({"run", "--out", ""}, "--out ''");
+  expect_refused({"run", "--warmup", ""}, "--warmup ''");
 }
 
 TEST_F(MemsoakCli, ListNamesStrategiesAndLeakModes) {

@@ -55,9 +55,24 @@ TEST_F(Soak, ReachableCacheIsALeakInProcess) {
   EXPECT_GT(s["heap_growth_bytes_per_run"].get<double>(), 1024);
 }
 
-TEST_F(Soak, BoundedCacheIsNotALeak) {
+TEST_F(Soak, SmallBoundedCacheIsStableAfterWarmup) {
+  // 100 entries fill within the 200-run warm-up: what is analysed is flat.
   nlohmann::json s = strategy(soak("bounded:100x4096", "in-process"), "in-process");
-  EXPECT_NE(s["verdict"], "leak") << s["verdict_reason"];
+  EXPECT_EQ(s["verdict"], "stable") << s["verdict_reason"];
+}
+
+TEST_F(Soak, LargeBoundedCacheIsAPlateauNotALeak) {
+  // 1000 entries of 4 KiB fill during runs 200..1000 of 2000, then stay: grew, then flat.
+  nlohmann::json s = strategy(soak("bounded:1000x4096", "in-process"), "in-process");
+  EXPECT_EQ(s["verdict"], "plateau") << s["verdict_reason"];
+}
+
+TEST_F(Soak, ForkIsNotAffectedByWhatAnEarlierStrategyLeaked) {
+  // In-process leaks 256 KiB x 300 = 75 MiB first; fork children must not inherit any of it.
+  nlohmann::json r = soak("dropped:256KiB", "in-process,fork", "300");
+  EXPECT_GT(strategy(r, "in-process")["rss_peak_bytes"].get<double>(), 64.0 * 1024 * 1024);
+  EXPECT_LT(strategy(r, "fork")["rss_peak_bytes"].get<double>(), 32.0 * 1024 * 1024);
+  EXPECT_EQ(strategy(r, "fork")["verdict"], "stable");
 }
 
 TEST_F(Soak, NoLeakIsStableEverywhere) {
@@ -73,6 +88,11 @@ TEST_F(Soak, BudgetGateFailsOnlyAboveTheBudget) {
   EXPECT_EQ(over.exit_code, 1) << over.err;
   EXPECT_NE(over.err.find("in-process"), std::string::npos) << over.err;
   EXPECT_FALSE(report("over")["budget_violations"].empty());
+
+  CommandResult too_short = memsoak({"run", "--strategy", "in-process", "--iterations", "20", "--warmup", "0",
+                                     "--budget", "1KiB", "--out", "short", "--quiet"});
+  EXPECT_EQ(too_short.exit_code, 1) << "an inconclusive run must not pass a budget gate";
+  EXPECT_NE(too_short.err.find("inconclusive"), std::string::npos) << too_short.err;
 
   CommandResult under = memsoak({"run", "--leak", "dropped:4096", "--strategy", "in-process", "--iterations",
                                  "600", "--budget", "64KiB", "--out", "under", "--quiet"});

@@ -1,0 +1,71 @@
+// report.json writer: a fixed report model must produce the reviewed golden file byte for byte.
+// After an intended change of the format, regenerate with MEMSOAK_UPDATE_GOLDEN=1 and review the diff.
+#include "reports/report_json.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace memsoak::reports {
+namespace {
+
+Report sample_report() {
+  Report report;
+  report.run_directory = "memsoak-out/example";
+  report.scenario = "synthetic --leak dropped:4096";
+  report.workload = "synthetic";
+  report.leak = "dropped:4096";
+  report.warmup = 200;
+  report.budget_bytes_per_run = 1024;
+
+  StrategyReport leaking;
+  leaking.strategy = "in-process";
+  leaking.runs = 2000;
+  leaking.analysed_runs = 1800;
+  std::vector<double> heap(1800), rss(1800);
+  for (std::size_t i = 0; i < heap.size(); ++i) {
+    heap[i] = 1e6 + 4104.0 * static_cast<double>(i);
+    rss[i] = 8192.0 * 1024 + 4096.0 * static_cast<double>(i);
+  }
+  leaking.heap = analyse_series(heap, kHeapNoiseFloorBytes);
+  leaking.rss = analyse_series(rss, kRssNoiseFloorBytes);
+  leaking.classification = classify(leaking.heap, *leaking.rss, leaking.analysed_runs);
+  leaking.rss_peak_bytes = 15'777'792;
+  leaking.rss_first_bytes = 8'388'608;
+  leaking.rss_last_bytes = 15'757'312;
+  leaking.runs_per_second = 900.5;
+  leaking.latency_ms = LatencyMs{1.25, 1.5, 1.75};
+  leaking.setup_ms_per_run = 0.0;
+
+  StrategyReport unmeasured;
+  unmeasured.strategy = "fork";
+  unmeasured.runs = 10;
+  unmeasured.failed_runs = 10;
+  unmeasured.classification = {Verdict::kInconclusive, "no RSS samples after warm-up"};
+
+  report.strategies = {leaking, unmeasured};
+  return report;
+}
+
+TEST(ReportJson, MatchesTheGoldenFile) {
+  const std::string golden_path = std::string(MEMSOAK_TEST_DATA_DIR) + "/reports/golden/report.json";
+  const std::string actual = report_to_json(sample_report()).dump(2) + "\n";
+  if (std::getenv("MEMSOAK_UPDATE_GOLDEN") != nullptr) std::ofstream(golden_path) << actual;
+  std::ifstream in(golden_path);
+  std::stringstream golden;
+  golden << in.rdbuf();
+  EXPECT_EQ(actual, golden.str());
+}
+
+TEST(ReportJson, NotMeasuredValuesAreNullNeverZero) {
+  nlohmann::json fork = report_to_json(sample_report())["strategies"][1];
+  for (const char* key : {"rss_growth_bytes_per_run", "rss_growth_ci", "heap_growth_bytes_per_run",
+                          "heap_growth_ci", "rss_peak_bytes", "runs_per_second", "latency_ms"}) {
+    EXPECT_TRUE(fork[key].is_null()) << key;
+  }
+}
+
+}  // namespace
+}  // namespace memsoak::reports
