@@ -70,7 +70,7 @@ void ForkPerRunStrategy::run_child(int result_fd, std::uint64_t run_index) noexc
     report.ok = 1;
     // The workload is not destroyed: the process exits and the OS reclaims everything, which is
     // the point of this strategy.
-    workload.release();
+    static_cast<void>(workload.release());
   } catch (const std::exception& e) {
     std::strncpy(report.failure, e.what(), sizeof report.failure - 1);
   } catch (...) {

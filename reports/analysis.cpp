@@ -53,6 +53,7 @@ std::vector<double> series(const std::vector<const RunRecord*>& runs,
 
 LatencyMs latency_percentiles(const std::vector<const RunRecord*>& runs) {
   std::vector<double> ms;
+  ms.reserve(runs.size());
   for (const RunRecord* r : runs) ms.push_back(static_cast<double>(r->latency_ns) / 1e6);
   return {quantile(ms, 0.50), quantile(ms, 0.95), quantile(ms, 0.99)};
 }

@@ -54,10 +54,10 @@ class SyntheticWorkload final : public harness::Workload {
     }
     std::vector<std::vector<char>> medium(2 + rng.below(4));
     for (auto& buffer : medium) {
-      buffer.resize(4096 + rng.below(60 * 1024));
+      buffer.resize(4096 + rng.below(60ull * 1024));
       fill(buffer.data(), buffer.size(), rng);
     }
-    std::vector<char> large(256 * 1024 + rng.below(768 * 1024));
+    std::vector<char> large(256ull * 1024 + rng.below(768ull * 1024));
     fill(large.data(), large.size(), rng);
 
     std::uint64_t digest = harness::fnv1a64(large.data(), large.size());
