@@ -1,4 +1,6 @@
 // InProcessStrategy: every run in memsoak's own process, as a service calls a component.
+#include <sys/resource.h>
+
 #include <exception>
 
 #include "harness/internal/clock.h"
@@ -29,6 +31,10 @@ RunOutcome InProcessStrategy::run(std::uint64_t run_index) {
   // Setup is paid once, by the first run.
   outcome.setup_ns = run_index == 0 ? setup_ns_ : 0;
   outcome.worker = sampler_->sample();
+  // The strategy has a process of its own, so its high-water mark is the workload's peak so far,
+  // spikes inside a run included.
+  rusage usage{};
+  if (::getrusage(RUSAGE_SELF, &usage) == 0) outcome.worker_peak_rss_bytes = usage.ru_maxrss * 1024;
   return outcome;
 }
 
