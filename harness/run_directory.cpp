@@ -91,43 +91,6 @@ fs::path create_run_directory(const std::optional<fs::path>& requested) {
   }
 }
 
-namespace {
-
-template <typename Json>
-void write_json_atomically(const fs::path& path, const Json& value) {
-  fs::path temp = path;
-  temp += ".tmp";
-  {
-    std::ofstream out(temp);
-    out << value.dump(2) << '\n';
-    if (!out.flush()) throw std::system_error(errno, std::generic_category(), temp.string());
-  }
-  fs::rename(temp, path);
-}
-
-}  // namespace
-
-void write_json_file(const fs::path& path, const nlohmann::json& value) {
-  write_json_atomically(path, value);
-}
-
-void write_json_file(const fs::path& path, const nlohmann::ordered_json& value) {
-  write_json_atomically(path, value);
-}
-
-nlohmann::json read_json_file(const fs::path& path) {
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec))
-    throw InputError(fmt::format("{}: missing or not a file", path.string()));
-  std::ifstream in(path);
-  if (!in) throw InputError(fmt::format("{}: cannot open", path.string()));
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw InputError(fmt::format("{}: not valid JSON ({})", path.string(), e.what()));
-  }
-}
-
 nlohmann::json describe_environment() {
   nlohmann::json env;
   char host[256] = {};

@@ -13,6 +13,8 @@
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
+
+#include "harness/json_file.h"
 #include <optional>
 
 namespace memsoak::harness {
@@ -24,13 +26,6 @@ inline constexpr const char* kRunJsonSchema = "memsoak.run/1";
 // it. Throws InputError naming the path when it can't be created or already holds files; nothing
 // is left behind on failure.
 std::filesystem::path create_run_directory(const std::optional<std::filesystem::path>& requested);
-
-// Writes `value` to `path` through a temporary file and a rename, so readers never see half.
-void write_json_file(const std::filesystem::path& path, const nlohmann::json& value);
-void write_json_file(const std::filesystem::path& path, const nlohmann::ordered_json& value);
-
-// Reads a JSON file; throws InputError naming the file when it is missing or not JSON.
-nlohmann::json read_json_file(const std::filesystem::path& path);
 
 // Machine, kernel, glibc and compiler of this process, for run.json.
 nlohmann::json describe_environment();

@@ -1,0 +1,57 @@
+// JSON file helpers (see json_file.h).
+#include "harness/json_file.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <fstream>
+#include <system_error>
+
+#include "harness/errors.h"
+
+namespace memsoak::harness {
+namespace fs = std::filesystem;
+
+namespace {
+
+template <typename Json>
+void write_json_atomically(const fs::path& path, const Json& value) {
+  fs::path temp = path;
+  temp += ".tmp";
+  {
+    std::ofstream out(temp);
+    out << value.dump(2) << '\n';
+    if (!out.flush()) throw std::system_error(errno, std::generic_category(), temp.string());
+  }
+  fs::rename(temp, path);
+}
+
+}  // namespace
+
+void write_json_file(const fs::path& path, const nlohmann::json& value) {
+  write_json_atomically(path, value);
+}
+
+void write_json_file(const fs::path& path, const nlohmann::ordered_json& value) {
+  write_json_atomically(path, value);
+}
+
+nlohmann::json read_json_file(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec))
+    throw InputError(fmt::format("{}: cannot open (missing or not a file)", path.string()));
+  std::ifstream in(path);
+  if (!in) throw InputError(fmt::format("{}: cannot open", path.string()));
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    // The parser quotes what it last read, which may hold newlines or binary: keep one line.
+    std::string why = e.what();
+    for (char& c : why) {
+      if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+    }
+    throw InputError(fmt::format("{}: not valid JSON ({})", path.string(), why));
+  }
+}
+
+}  // namespace memsoak::harness

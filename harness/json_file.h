@@ -1,0 +1,16 @@
+// JSON files memsoak writes (atomically) and reads (with one-line errors naming the file).
+#pragma once
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+namespace memsoak::harness {
+
+// Writes `value` to `path` through a temporary file and a rename, so readers never see half.
+void write_json_file(const std::filesystem::path& path, const nlohmann::json& value);
+void write_json_file(const std::filesystem::path& path, const nlohmann::ordered_json& value);
+
+// Reads a JSON file; throws InputError naming the file when it is missing or not JSON.
+nlohmann::json read_json_file(const std::filesystem::path& path);
+
+}  // namespace memsoak::harness
