@@ -2,7 +2,9 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +16,9 @@ struct WorkloadRequest {
   std::string name = "synthetic";
   std::string leak = "none";
   std::uint64_t seed = 1;
+  // Reranker only: a model directory, or else a generated model of `preset`.
+  std::optional<std::filesystem::path> model_dir = std::nullopt;
+  std::string preset = "tiny";
 };
 
 struct BuiltWorkload {
@@ -27,10 +32,19 @@ struct WorkloadDescription {
   std::vector<std::string> leak_modes;  // with their argument syntax, e.g. "dropped:SIZE"
 };
 
-// Validates the request and returns a factory. Throws InputError naming an unknown workload or
-// a leak mode the workload does not have.
+// Validates the request (for the reranker: loads the model once, generating it first when
+// needed) and returns a factory. Throws InputError naming an unknown workload, a leak mode the
+// workload does not have, or a model file that is not valid.
 BuiltWorkload make_workload(const WorkloadRequest& request);
 
 std::vector<WorkloadDescription> list_workloads();
+
+// Where generated models are kept between runs: $XDG_CACHE_HOME/memsoak/models, else
+// $HOME/.cache/memsoak/models, else memsoak-out/models.
+std::filesystem::path model_cache_directory();
+
+// The model directory of `preset` (seed 1) in the cache, generated on first use. Safe when
+// several memsoak processes ask at once. Throws InputError for an unknown preset.
+std::filesystem::path cached_model(const std::string& preset);
 
 }  // namespace memsoak::scenarios

@@ -2,6 +2,9 @@
 #include "scenarios/reranker/corpus.h"
 
 #include <array>
+#include <fstream>
+
+#include "harness/errors.h"
 
 namespace memsoak::scenarios::reranker {
 namespace {
@@ -120,6 +123,26 @@ Corpus make_corpus(std::uint64_t seed, std::size_t n_queries, std::size_t docs_p
     corpus.queries.push_back(std::move(entry));
   }
   return corpus;
+}
+
+std::vector<std::string> read_documents_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    throw InputError("--docs '" + path.string() + "': cannot open (missing or not a file)");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError("--docs '" + path.string() + "': cannot open");
+  std::vector<std::string> docs;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.find('\0') != std::string::npos) {
+      throw InputError("--docs '" + path.string() + "': line " + std::to_string(docs.size() + 1) +
+                       " holds a NUL byte (not a text file)");
+    }
+    docs.push_back(std::move(line));
+  }
+  if (docs.empty()) throw InputError("--docs '" + path.string() + "': no documents (the file is empty)");
+  return docs;
 }
 
 }  // namespace memsoak::scenarios::reranker

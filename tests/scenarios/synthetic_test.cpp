@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include "harness/errors.h"
-#include "scenarios/workloads.h"
 
 namespace memsoak::scenarios {
 namespace {
@@ -46,12 +45,6 @@ TEST(SyntheticWorkload, OutputDependsOnlyOnSeedAndRun) {
   EXPECT_NE(plain->run(3), plain->run(4));
   EXPECT_NE(plain->run(3), other_seed->run(3));
   EXPECT_EQ(plain->run(5), plain->run(5)) << "a repeated run gives the same output";
-}
-
-TEST(MakeWorkload, UnknownWorkloadIsAnInputError) {
-  EXPECT_THROW(make_workload({"nonesuch", "none", 1}), InputError);
-  EXPECT_THROW(make_workload({"synthetic", "bogus", 1}), InputError);
-  EXPECT_TRUE(make_workload({"synthetic", "dropped:16", 1}).factory);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // report and list behave as documented. Short runs only (the soaks are in soak_test.cpp).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -37,7 +38,7 @@ TEST_F(MemsoakCli, NegativeIterationsAreRefused) { expect_refused({"run", "--ite
 
 TEST_F(MemsoakCli, UnparsableSizesAreRefused) {
   expect_refused({"run", "--budget", "12XB"}, "'12XB'");
-  expect_refused({"run", "--leak", "dropped:lots"}, "dropped:lots");
+  expect_refused({"run", "--workload", "synthetic", "--leak", "dropped:lots"}, "dropped:lots");
 }
 
 TEST_F(MemsoakCli, WarmupMustLeaveRunsToAnalyse) {
@@ -150,10 +151,75 @@ TEST_F(MemsoakCli, EmptyValuesAreRefusedNotDefaulted) {
   expect_refused({"run", "--warmup", ""}, "--warmup ''");
 }
 
+TEST_F(MemsoakCli, ModelOptionIsOnlyForTheReranker) {
+  expect_refused({"run", "--workload", "synthetic", "--model", "somewhere"}, "--model");
+  expect_refused({"run", "--model", "no-such-model"}, "no-such-model");
+}
+
+TEST_F(MemsoakCli, ModelGenerateWritesAModelOnceAndRefusesBadPresets) {
+  CommandResult r = memsoak({"model", "generate", "--preset", "tiny", "--out", "m", "--seed", "3"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* file : {"config.json", "vocab.txt", "model.safetensors"})
+    EXPECT_TRUE(fs::exists(work_ / "m" / file));
+  CommandResult again = memsoak({"model", "generate", "--preset", "tiny", "--out", "m"});
+  EXPECT_EQ(again.exit_code, 2);
+  EXPECT_NE(again.err.find("already exists"), std::string::npos) << again.err;
+  fs::remove_all(work_ / "m");
+  expect_refused({"model", "generate", "--preset", "gigantic", "--out", "g"}, "gigantic");
+}
+
+TEST_F(MemsoakCli, RerankPrintsResultsSortedByScoreAsJson) {
+  ASSERT_EQ(memsoak({"model", "generate", "--preset", "tiny", "--out", "m"}).exit_code, 0);
+  std::ofstream(work_ / "docs.txt") << "bread rises in a warm oven\nthe kernel schedules threads\n"
+                                       "tomato plants need sun\nbread rises in a warm oven\n";
+  CommandResult r =
+      memsoak({"rerank", "--model", "m", "--query", "how to bake bread", "--docs", "docs.txt", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json results = nlohmann::json::parse(r.out)["results"];
+  ASSERT_EQ(results.size(), 4u);
+  const char* texts[] = {"bread rises in a warm oven", "the kernel schedules threads",
+                         "tomato plants need sun", "bread rises in a warm oven"};
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    EXPECT_EQ(results[i]["text"], texts[results[i]["index"].get<std::size_t>()]);
+    if (i > 0) {
+      EXPECT_GE(results[i - 1]["score"].get<double>(), results[i]["score"].get<double>());
+    }
+  }
+  // Documents 0 and 3 are the same text: equal scores, and the lower index ranks first.
+  std::vector<std::size_t> order;
+  for (const auto& result : results) order.push_back(result["index"]);
+  EXPECT_LT(std::find(order.begin(), order.end(), 0) - order.begin(),
+            std::find(order.begin(), order.end(), 3) - order.begin());
+
+  CommandResult top2 =
+      memsoak({"rerank", "--model", "m", "--query", "q", "--docs", "docs.txt", "--top-k", "2", "--json"});
+  EXPECT_EQ(nlohmann::json::parse(top2.out)["results"].size(), 2u);
+}
+
+TEST_F(MemsoakCli, RerankRefusesBadInput) {
+  ASSERT_EQ(memsoak({"model", "generate", "--preset", "tiny", "--out", "m"}).exit_code, 0);
+  std::ofstream(work_ / "docs.txt") << "one\ntwo\n";
+  std::ofstream(work_ / "empty.txt") << "";
+  for (const auto& [args, named] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"--model", "m", "--query", "q", "--docs", "missing.txt"}, "missing.txt"},
+           {{"--model", "m", "--query", "q", "--docs", "empty.txt"}, "empty.txt"},
+           {{"--model", "m", "--query", "q", "--docs", "docs.txt", "--top-k", "0"}, "--top-k"},
+           {{"--model", "nowhere", "--query", "q", "--docs", "docs.txt"}, "nowhere"},
+           {{"--query", "q", "--docs", "docs.txt"}, "--model"}}) {
+    std::vector<std::string> full = {"rerank"};
+    full.insert(full.end(), args.begin(), args.end());
+    CommandResult r = memsoak(full);
+    EXPECT_EQ(r.exit_code, 2) << named << ": " << r.err;
+    EXPECT_NE(r.err.find(named), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+}
+
 TEST_F(MemsoakCli, ListNamesStrategiesAndLeakModes) {
   CommandResult r = memsoak({"list"});
   EXPECT_EQ(r.exit_code, 0);
-  for (const char* name : {"in-process", "fork", "synthetic", "dropped:SIZE", "bounded:COUNTxSIZE"}) {
+  for (const char* name : {"in-process", "fork", "synthetic", "dropped:SIZE", "bounded:COUNTxSIZE",
+                           "reranker", "model-registry", "fragmentation"}) {
     EXPECT_NE(r.out.find(name), std::string::npos) << name;
   }
 }

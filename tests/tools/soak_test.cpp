@@ -14,8 +14,8 @@ class Soak : public MemsoakTest {
  protected:
   nlohmann::json soak(const std::string& leak, const std::string& strategies,
                       const std::string& iterations = "2000") {
-    CommandResult r = memsoak({"run", "--leak", leak, "--strategy", strategies, "--iterations", iterations,
-                               "--out", "run", "--quiet"});
+    CommandResult r = memsoak({"run", "--workload", "synthetic", "--leak", leak, "--strategy", strategies,
+                               "--iterations", iterations, "--out", "run", "--quiet"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return report("run");
   }
@@ -83,20 +83,52 @@ TEST_F(Soak, NoLeakIsStableEverywhere) {
 }
 
 TEST_F(Soak, BudgetGateFailsOnlyAboveTheBudget) {
-  CommandResult over = memsoak({"run", "--leak", "dropped:4096", "--strategy", "in-process", "--iterations",
-                                "600", "--budget", "1KiB", "--out", "over", "--quiet"});
+  CommandResult over =
+      memsoak({"run", "--workload", "synthetic", "--leak", "dropped:4096", "--strategy", "in-process",
+               "--iterations", "600", "--budget", "1KiB", "--out", "over", "--quiet"});
   EXPECT_EQ(over.exit_code, 1) << over.err;
   EXPECT_NE(over.err.find("in-process"), std::string::npos) << over.err;
   EXPECT_FALSE(report("over")["budget_violations"].empty());
 
-  CommandResult too_short = memsoak({"run", "--strategy", "in-process", "--iterations", "20", "--warmup", "0",
-                                     "--budget", "1KiB", "--out", "short", "--quiet"});
+  CommandResult too_short =
+      memsoak({"run", "--workload", "synthetic", "--strategy", "in-process", "--iterations", "20", "--warmup",
+               "0", "--budget", "1KiB", "--out", "short", "--quiet"});
   EXPECT_EQ(too_short.exit_code, 1) << "an inconclusive run must not pass a budget gate";
   EXPECT_NE(too_short.err.find("inconclusive"), std::string::npos) << too_short.err;
 
-  CommandResult under = memsoak({"run", "--leak", "dropped:4096", "--strategy", "in-process", "--iterations",
-                                 "600", "--budget", "64KiB", "--out", "under", "--quiet"});
+  CommandResult under =
+      memsoak({"run", "--workload", "synthetic", "--leak", "dropped:4096", "--strategy", "in-process",
+               "--iterations", "600", "--budget", "64KiB", "--out", "under", "--quiet"});
   EXPECT_EQ(under.exit_code, 0) << under.err;
+}
+
+// The default scenario (the seed case): a reranker that builds its model per call and keeps every
+// one alive. In-process memory grows by about a model per run; fork reclaims it.
+TEST_F(Soak, DefaultScenarioLeaksAModelPerRunInProcessAndIsStableUnderFork) {
+  CommandResult r = memsoak({"run", "--iterations", "300", "--out", "run", "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json report_json = report("run");
+  auto run = nlohmann::json::parse(read_text(work_ / "run" / "run.json"));
+  double model_bytes = run["workload_info"]["model_weights_bytes"].get<double>();
+  nlohmann::json in_process = strategy(report_json, "in-process");
+  EXPECT_EQ(in_process["verdict"], "leak") << in_process["verdict_reason"];
+  EXPECT_GT(in_process["heap_growth_bytes_per_run"].get<double>(), model_bytes);
+  // Weights plus the vocabulary and tokenizer tables that come with each retained model.
+  EXPECT_LT(in_process["heap_growth_bytes_per_run"].get<double>(), 2 * model_bytes);
+  nlohmann::json fork = strategy(report_json, "fork");
+  EXPECT_EQ(fork["verdict"], "stable") << fork["verdict_reason"];
+  EXPECT_EQ(fork["digest_mismatches"], 0);
+  EXPECT_EQ(run["workload_info"]["load_method"], "read");
+}
+
+TEST_F(Soak, RerankerWithoutALeakIsStable) {
+  CommandResult r =
+      memsoak({"run", "--workload", "reranker", "--iterations", "400", "--out", "run", "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* name : {"in-process", "fork"}) {
+    EXPECT_EQ(strategy(report("run"), name)["verdict"], "stable")
+        << strategy(report("run"), name)["verdict_reason"];
+  }
 }
 
 }  // namespace

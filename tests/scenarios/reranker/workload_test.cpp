@@ -138,7 +138,7 @@ TEST(WorkloadOptions, UnknownLeakModeIsNamed) {
     parse_reranker_leak("leaky");
     FAIL();
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("\"leaky\""), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("'leaky'"), std::string::npos);
   }
   RerankerWorkloadOptions o;
   o.leak_mode = "nope";

@@ -1,0 +1,157 @@
+// `memsoak run`, `memsoak report` and `memsoak list`: wiring of scenarios, harness and reports.
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <optional>
+
+#include "harness/errors.h"
+#include "harness/progress.h"
+#include "harness/run_directory.h"
+#include "harness/runner.h"
+#include "harness/strategy.h"
+#include "harness/units.h"
+#include "reports/analysis.h"
+#include "reports/console_summary.h"
+#include "reports/report_json.h"
+#include "scenarios/workloads.h"
+#include "tools/commands.h"
+
+namespace memsoak::tools {
+namespace {
+namespace fs = std::filesystem;
+
+// The default scenario: the seed case, a reranker that builds its model per call and keeps every
+// one alive, in-process against fork.
+constexpr const char* kDefaultWorkload = "reranker";
+constexpr const char* kDefaultWorkloadLeak = "model-registry";
+
+struct RunArgs {
+  std::optional<std::string> workload;
+  std::optional<std::string> leak;  // default: model-registry for the default scenario, else none
+  std::optional<std::string> model;
+  std::string preset = "tiny";
+  std::string strategies = "in-process,fork";
+  std::string iterations = "2000";
+  std::optional<std::string> warmup;  // default: a tenth of the iterations
+  std::optional<std::string> out;     // default: memsoak-out/<UTC time>
+  std::optional<std::string> budget;
+  std::string seed = "1";
+  bool quiet = false;
+};
+
+// Writes report.json, prints a line per strategy and the report's path, applies the budget.
+int finish_report(const fs::path& run_dir, bool quiet) {
+  reports::Report report = reports::analyse_run_directory(run_dir);
+  reports::write_report_json(report, run_dir / "report.json");
+  if (!quiet) {
+    for (const auto& s : report.strategies) std::cout << reports::summary_line(s) << '\n';
+  }
+  std::cout << (run_dir / "report.json").string() << std::endl;
+  std::vector<std::string> violations = reports::budget_violations(report);
+  for (const auto& v : violations) std::cerr << "memsoak: budget exceeded: " << v << '\n';
+  return violations.empty() ? kExitOk : kExitBudget;
+}
+
+scenarios::WorkloadRequest make_workload_request(const RunArgs& args, std::uint64_t seed) {
+  scenarios::WorkloadRequest request;
+  request.name = args.workload.value_or(kDefaultWorkload);
+  request.leak = args.leak.value_or(args.workload ? "none" : kDefaultWorkloadLeak);
+  request.seed = seed;
+  if (args.model) {
+    if (request.name != "reranker")
+      throw InputError(fmt::format("--model: the {} workload has no model", request.name));
+    if (args.model->empty()) throw InputError("--model '': empty path");
+    request.model_dir = *args.model;
+  }
+  request.preset = args.preset;
+  return request;
+}
+
+harness::SoakConfig make_soak_config(const RunArgs& args, const std::vector<std::string>& argv) {
+  harness::SoakConfig config;
+  config.strategies = harness::parse_strategy_list(args.strategies);
+  config.iterations = harness::parse_count(args.iterations, "--iterations");
+  if (config.iterations == 0)
+    throw InputError(fmt::format("--iterations '{}': must be at least 1", args.iterations));
+  config.warmup = args.warmup ? harness::parse_count(*args.warmup, "--warmup") : config.iterations / 10;
+  if (config.warmup >= config.iterations) {
+    throw InputError(
+        fmt::format("--warmup '{}': must be below --iterations ({})", config.warmup, config.iterations));
+  }
+  config.seed = harness::parse_count(args.seed, "--seed");
+  if (args.budget) config.budget_bytes_per_run = harness::parse_size(*args.budget, "--budget");
+  config.command_line = argv;
+  return config;
+}
+
+int run(const RunArgs& args, const std::vector<std::string>& argv) {
+  // Everything is validated before the run directory is created: bad input leaves nothing.
+  harness::SoakConfig config = make_soak_config(args, argv);
+  scenarios::WorkloadRequest request = make_workload_request(args, config.seed);
+  scenarios::BuiltWorkload workload = scenarios::make_workload(request);
+  config.workload = request.name;
+  config.leak = request.leak;
+  config.scenario = args.workload
+                        ? fmt::format("{} --leak {}", request.name, request.leak)
+                        : fmt::format("default: {} --leak {} (the seed case)", request.name, request.leak);
+  config.workload_info = workload.info;
+  std::optional<fs::path> requested;
+  if (args.out) requested = *args.out;
+  fs::path run_dir = harness::create_run_directory(requested);
+
+  harness::SoakOptions options;
+  options.show_progress = !args.quiet && harness::ProgressBar::is_terminal(stderr);
+  if (!args.quiet)
+    std::cerr << fmt::format("memsoak: soaking {} into {}\n", config.scenario, run_dir.string());
+  harness::run_soak(config, workload.factory, run_dir, options);
+  return finish_report(run_dir, args.quiet);
+}
+
+}  // namespace
+
+std::function<int()> add_run_command(CLI::App& app, const std::vector<std::string>& command_line) {
+  auto args = std::make_shared<RunArgs>();
+  CLI::App* cmd = app.add_subcommand("run", "soak a workload under each strategy and write the reports");
+  cmd->add_option("--workload", args->workload, "built-in workload (default: the reranker seed case)");
+  cmd->add_option("--leak", args->leak, "the workload's leak mode (see `memsoak list`)");
+  cmd->add_option("--model", args->model, "reranker model directory (default: a generated --preset model)");
+  cmd->add_option("--preset", args->preset, "generated reranker model: tiny, small, minilm-l6")
+      ->capture_default_str();
+  cmd->add_option("--strategy", args->strategies, "comma-separated strategies")->capture_default_str();
+  cmd->add_option("--iterations", args->iterations, "runs per strategy")->capture_default_str();
+  cmd->add_option("--warmup", args->warmup, "runs left out of the trend (default: a tenth)");
+  cmd->add_option("--out", args->out, "run directory (default: memsoak-out/<UTC time>)");
+  cmd->add_option("--budget", args->budget, "fail (exit 1) on growth above SIZE per run, e.g. 1KiB");
+  cmd->add_option("--seed", args->seed, "seed of the workload's inputs")->capture_default_str();
+  cmd->add_flag("--quiet", args->quiet, "no progress or summary; print only the report path");
+  return [cmd, args, &command_line] { return cmd->parsed() ? run(*args, command_line) : -1; };
+}
+
+std::function<int()> add_report_command(CLI::App& app) {
+  auto dir = std::make_shared<std::string>();
+  CLI::App* cmd = app.add_subcommand("report", "rebuild the reports of a run directory (also after a crash)");
+  cmd->add_option("DIR", *dir, "run directory")->required();
+  return [cmd, dir] { return cmd->parsed() ? finish_report(*dir, false) : -1; };
+}
+
+std::function<int()> add_list_command(CLI::App& app) {
+  CLI::App* cmd = app.add_subcommand("list", "strategies, allocators, workloads and leak modes");
+  return [cmd] {
+    if (!cmd->parsed()) return -1;
+    std::cout << "strategies:\n";
+    for (auto name : harness::strategy_names()) std::cout << "  " << name << '\n';
+    std::cout << "allocators:\n  glibc\nworkloads:\n";
+    for (const auto& w : scenarios::list_workloads()) {
+      std::cout << fmt::format("  {:<12} {}\n    leak modes: ", w.name, w.summary);
+      for (std::size_t i = 0; i < w.leak_modes.size(); ++i) std::cout << (i ? ", " : "") << w.leak_modes[i];
+      std::cout << '\n';
+    }
+    std::cout << fmt::format("default scenario: --workload {} --leak {}\n", kDefaultWorkload,
+                             kDefaultWorkloadLeak);
+    return kExitOk;
+  };
+}
+
+}  // namespace memsoak::tools
