@@ -45,12 +45,7 @@ nlohmann::json read_json_file(const fs::path& path) {
   try {
     return nlohmann::json::parse(in);
   } catch (const nlohmann::json::exception& e) {
-    // The parser quotes what it last read, which may hold newlines or binary: keep one line.
-    std::string why = e.what();
-    for (char& c : why) {
-      if (static_cast<unsigned char>(c) < 0x20) c = ' ';
-    }
-    throw InputError(fmt::format("{}: not valid JSON ({})", path.string(), why));
+    throw InputError(fmt::format("{}: not valid JSON ({})", path.string(), e.what()));
   }
 }
 

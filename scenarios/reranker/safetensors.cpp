@@ -63,7 +63,7 @@ json parse_strict_json(std::string_view text, const std::string& file_label) {
   try {
     return json::parse(text.begin(), text.end(), callback);
   } catch (const json::exception& e) {
-    fail(file_label, std::string("header is not valid JSON (") + e.what() + ")");
+    fail(file_label, "header is not valid JSON (" + std::string(e.what()) + ")");
   }
 }
 

@@ -50,3 +50,14 @@ TEST(FormatBytes, UsesBinaryPrefixes) {
 
 }  // namespace
 }  // namespace memsoak::harness
+
+namespace memsoak {
+namespace {
+
+TEST(InputError, MessageIsAlwaysOneLine) {
+  InputError e("model.safetensors: tensor \"a\nb\" has\tno\rdtype");
+  EXPECT_STREQ(e.what(), "model.safetensors: tensor \"a b\" has no dtype");
+}
+
+}  // namespace
+}  // namespace memsoak
