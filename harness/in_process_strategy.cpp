@@ -1,7 +1,9 @@
-// InProcessStrategy: every run in memsoak's own process, as a service calls a component.
+// InProcessStrategy: every run in the strategy's own process, as a service calls a component.
+#include <malloc.h>
 #include <sys/resource.h>
 
 #include <exception>
+#include <utility>
 
 #include "harness/internal/clock.h"
 #include "harness/internal/strategies.h"
@@ -9,8 +11,13 @@
 namespace memsoak::harness::internal {
 
 void InProcessStrategy::start() {
+  if (context_.memory_limit_bytes > 0) {
+    // This process is the worker: the limit applies to it.
+    rlimit limit{context_.memory_limit_bytes, context_.memory_limit_bytes};
+    ::setrlimit(RLIMIT_AS, &limit);
+  }
   sampler_.emplace();
-  workload_ = factory_();
+  workload_ = context_.factory();
   std::int64_t t0 = monotonic_ns();
   workload_->setup();
   setup_ns_ = monotonic_ns() - t0;
@@ -27,10 +34,17 @@ RunOutcome InProcessStrategy::run(std::uint64_t run_index) {
   } catch (...) {
     outcome.failure = "unknown exception";
   }
-  outcome.latency_ns = outcome.work_ns = monotonic_ns() - t0;
-  // Setup is paid once, by the first run.
-  outcome.setup_ns = run_index == 0 ? setup_ns_ : 0;
+  outcome.work_ns = monotonic_ns() - t0;
+  // The usual glibc workaround: give free pages at the top of every arena back to the OS.
+  if (spec_.trim) malloc_trim(0);
+  outcome.latency_ns = monotonic_ns() - t0;
+  // Setup is paid once, by the first run of this process.
+  outcome.setup_ns = std::exchange(setup_ns_, 0);
   outcome.worker = sampler_->sample();
+  if (smaps_run(context_, run_index)) {
+    sampler_->add_smaps(outcome.worker);
+    outcome.footprint_pss_bytes = outcome.worker.pss_bytes;
+  }
   // The strategy has a process of its own, so its high-water mark is the workload's peak so far,
   // spikes inside a run included.
   rusage usage{};

@@ -59,4 +59,29 @@ std::optional<StatFields> parse_stat(std::string_view text) noexcept {
   return f;
 }
 
+std::optional<SmapsRollup> parse_smaps_rollup(std::string_view text) noexcept {
+  SmapsRollup rollup;
+  int found = 0;
+  while (!text.empty()) {
+    std::size_t end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+    std::size_t colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    std::string_view key = line.substr(0, colon);
+    std::uint64_t* target = key == "Pss"             ? &rollup.pss_bytes
+                            : key == "Private_Clean" ? &rollup.private_clean_bytes
+                            : key == "Private_Dirty" ? &rollup.private_dirty_bytes
+                                                     : nullptr;
+    if (target == nullptr) continue;
+    std::string_view rest = line.substr(colon + 1);
+    std::uint64_t kib = 0;
+    if (!next_number(rest, kib)) return std::nullopt;
+    *target = kib * 1024;
+    ++found;
+  }
+  if (found < 3) return std::nullopt;
+  return rollup;
+}
+
 }  // namespace memsoak::harness

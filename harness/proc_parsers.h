@@ -24,9 +24,18 @@ struct StatFields {
   std::uint64_t num_threads = 0;   // field 20
 };
 
+// The memory totals of /proc/PID/smaps_rollup, in bytes.
+struct SmapsRollup {
+  std::uint64_t pss_bytes = 0;
+  std::uint64_t private_clean_bytes = 0;
+  std::uint64_t private_dirty_bytes = 0;
+};
+
 // Both return nullopt on text that does not have the expected shape. Neither allocates, so both
 // are safe after fork in a child and on the per-run sampling path.
 std::optional<StatmPages> parse_statm(std::string_view text) noexcept;
 std::optional<StatFields> parse_stat(std::string_view text) noexcept;
+// Needs the Pss, Private_Clean and Private_Dirty lines ("Pss:   1234 kB"); nullopt without them.
+std::optional<SmapsRollup> parse_smaps_rollup(std::string_view text) noexcept;
 
 }  // namespace memsoak::harness

@@ -13,9 +13,9 @@
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "harness/json_file.h"
-#include <optional>
 
 namespace memsoak::harness {
 

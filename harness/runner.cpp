@@ -1,9 +1,14 @@
-// The soak loop (see runner.h).
+// The soak loop (see runner.h): the main process supervises one process per entry.
 #include "harness/runner.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,6 +19,7 @@
 
 #include "harness/errors.h"
 #include "harness/heap_counters.h"
+#include "harness/internal/child_protocol.h"
 #include "harness/internal/clock.h"
 #include "harness/progress.h"
 #include "harness/run_directory.h"
@@ -21,17 +27,81 @@
 #include "harness/sampler.h"
 #include "memsoak_git_commit.h"
 
+extern char** environ;
+
 namespace memsoak::harness {
 namespace {
 
-nlohmann::json initial_run_json(const SoakConfig& config) {
-  nlohmann::json strategies = nlohmann::json::array();
-  for (const auto& spec : config.strategies) {
-    strategies.push_back(
-        {{"name", spec.name}, {"allocator", "glibc"}, {"completed_runs", 0}, {"elapsed_ns", nullptr}});
+// What an entry's process reports to the main process when it ends. Fixed size, under PIPE_BUF.
+struct EntryResult {
+  enum Status : std::int32_t { kOk, kInputError, kHarnessError, kMaxFailures };
+  std::uint32_t magic = 0x5453534d;  // "MSST"
+  std::int32_t status = kOk;
+  std::uint64_t failures = 0;
+  std::int64_t cpu_user_ns = 0;  // the entry process and all its reaped children
+  std::int64_t cpu_system_ns = 0;
+  char message[480] = {};
+};
+static_assert(sizeof(EntryResult) <= PIPE_BUF);
+
+// A hang is first caught by the strategy's own run timeout; the main process's watchdog is the
+// backstop (in-process runs, or a strategy process that is itself stuck), so it waits longer.
+constexpr std::int64_t kWatchdogSlackMs = 5000;
+
+int g_signal_pipe[2] = {-1, -1};
+
+void on_stop_signal(int sig) {
+  const int saved = errno;
+  unsigned char byte = static_cast<unsigned char>(sig);
+  static_cast<void>(::write(g_signal_pipe[1], &byte, 1));
+  errno = saved;
+}
+
+void install_stop_handlers() {
+  if (g_signal_pipe[0] < 0 && ::pipe2(g_signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+    throw std::system_error(errno, std::generic_category(), "pipe");
   }
-  nlohmann::json budget = nullptr;
-  if (config.budget_bytes_per_run) budget = *config.budget_bytes_per_run;
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  ::sigaction(SIGINT, &action, nullptr);
+  ::sigaction(SIGTERM, &action, nullptr);
+}
+
+// In an entry's process: default signal dispositions, ignore SIGPIPE (a dead worker's pipe must
+// fail a write, not kill the soak), die with the main process.
+void become_entry_process() {
+  ::signal(SIGINT, SIG_DFL);
+  ::signal(SIGTERM, SIG_DFL);
+  ::signal(SIGPIPE, SIG_IGN);
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
+std::string strategy_list(const std::vector<StrategySpec>& specs) {
+  std::string list;
+  for (const auto& s : specs) list += (list.empty() ? "" : ",") + s.name;
+  return list;
+}
+
+std::string allocator_list(const std::vector<Allocator>& allocators) {
+  std::string list;
+  for (Allocator a : allocators) list += (list.empty() ? "" : ",") + std::string(allocator_name(a));
+  return list;
+}
+
+nlohmann::json initial_run_json(const SoakConfig& config) {
+  nlohmann::json entries = nlohmann::json::array();
+  for (const SoakEntry& e : soak_entries(config)) {
+    entries.push_back({{"name", e.spec.name},
+                       {"allocator", allocator_name(e.allocator)},
+                       {"completed_runs", 0},
+                       {"failed_runs", 0},
+                       {"elapsed_ns", nullptr},
+                       {"cpu_user_ns", nullptr},
+                       {"cpu_system_ns", nullptr},
+                       {"stopped", nullptr}});
+  }
+  auto or_null = [](auto value) { return value ? nlohmann::json(value) : nlohmann::json(nullptr); };
   return {
       {"schema", kRunJsonSchema},
       {"memsoak_version", MEMSOAK_VERSION},
@@ -46,18 +116,26 @@ nlohmann::json initial_run_json(const SoakConfig& config) {
       {"seed", config.seed},
       {"iterations", config.iterations},
       {"warmup", config.warmup},
-      {"budget_bytes_per_run", budget},
+      {"budget_bytes_per_run",
+       config.budget_bytes_per_run ? nlohmann::json(*config.budget_bytes_per_run) : nullptr},
+      {"run_timeout_ms", or_null(config.run_timeout_ms)},
+      {"memory_limit_bytes", or_null(config.memory_limit_bytes)},
+      {"max_failures", or_null(config.max_failures)},
       {"heap_counters", heap_counters_available() ? nlohmann::json("memsoak-counting-malloc") : nullptr},
-      {"strategies", strategies},
+      {"strategies", entries},
+      {"strategy_list", strategy_list(config.strategies)},
+      {"allocator_list", allocator_list(config.allocators)},
+      {"interrupted_by_signal", nullptr},
       {"workload_info", config.workload_info},
+      {"workload_request", config.workload_request},
       {"environment", describe_environment()},
   };
 }
 
-RunRecord make_record(std::uint32_t strategy_index, std::uint64_t run_index, std::uint64_t warmup,
+RunRecord make_record(std::uint32_t index, std::uint64_t run_index, std::uint64_t warmup,
                       const RunOutcome& outcome) {
   RunRecord record;
-  record.strategy_index = strategy_index;
+  record.strategy_index = index;
   record.run_index = run_index;
   if (!outcome.ok) record.flags |= kRunFailed;
   if (run_index < warmup) record.flags |= kRunWarmup;
@@ -66,140 +144,352 @@ RunRecord make_record(std::uint32_t strategy_index, std::uint64_t run_index, std
   record.work_ns = outcome.work_ns;
   record.setup_ns = outcome.setup_ns;
   record.worker_peak_rss_bytes = outcome.worker_peak_rss_bytes;
+  record.worker_id = outcome.worker_id;
+  record.footprint_pss_bytes = outcome.footprint_pss_bytes;
   record.worker = outcome.worker;
   return record;
 }
 
-// Runs of strategy `s` that reached samples.bin (for a strategy whose process died).
-std::uint64_t count_records(const std::filesystem::path& run_dir, std::uint32_t s) {
-  std::uint64_t count = 0;
-  for (const RunRecord& r : read_sample_file(run_dir / "samples.bin")) count += r.strategy_index == s;
-  return count;
+void log_failure(const std::filesystem::path& run_dir, const std::string& entry, std::uint64_t run_index,
+                 const std::string& why) {
+  std::ofstream(run_dir / "run.log", std::ios::app)
+      << fmt::format("{} run {}: failed: {}\n", entry, run_index, why);
 }
 
-// What a strategy's process reports to memsoak when it ends. Fixed size, under PIPE_BUF.
-struct StrategyResult {
-  enum Status : std::int32_t { kOk, kInputError, kHarnessError, kDied };
-  std::uint32_t magic = 0x5453534d;  // "MSST"
-  std::int32_t status = kOk;
-  std::uint64_t completed_runs = 0;
-  char message[512] = {};
-};
-static_assert(sizeof(StrategyResult) <= PIPE_BUF);
+std::string entry_label(const SoakEntry& entry) {
+  return entry.allocator == Allocator::kGlibc
+             ? entry.spec.name
+             : fmt::format("{} [{}]", entry.spec.name, allocator_name(entry.allocator));
+}
 
-void soak_loop(const SoakConfig& config, std::uint32_t s, const WorkloadFactory& factory,
-               const std::filesystem::path& run_dir, const SoakOptions& options, StrategyResult& result) {
-  const StrategySpec& spec = config.strategies[s];
+StrategyContext make_context(const SoakConfig& config, const WorkloadFactory& factory, std::uint32_t index,
+                             const SoakOptions& options) {
+  StrategyContext context;
+  context.factory = factory;
+  context.run_timeout_ms = config.run_timeout_ms;
+  context.memory_limit_bytes = config.memory_limit_bytes;
+  context.seed = config.seed;
+  if (options.spawn_argv) context.spawn_argv = options.spawn_argv(index);
+  return context;
+}
+
+// The loop of one entry, from `first_run` on, in the entry's own process.
+void entry_loop(const SoakConfig& config, std::uint32_t index, std::uint64_t first_run,
+                const WorkloadFactory& factory, const std::filesystem::path& run_dir,
+                const SoakOptions& options, int heartbeat_fd, EntryResult& result) {
+  const SoakEntry entry = soak_entries(config)[index];
   SampleWriter samples(run_dir / "samples.bin", SampleWriter::Mode::kAppend);
-  std::ofstream run_log(run_dir / "run.log", std::ios::app);
   ProcessSampler self;
   ProgressBar progress(options.progress_stream, options.show_progress);
-  auto strategy = make_strategy(spec, factory);
-  progress.begin(spec.name, config.iterations);
+  auto strategy = make_strategy(entry.spec, make_context(config, factory, index, options));
+  progress.begin(entry_label(entry), config.iterations);
   strategy->start();
-  for (std::uint64_t i = 0; i < config.iterations; ++i) {
+  for (std::uint64_t i = first_run; i < config.iterations; ++i) {
     RunOutcome outcome = strategy->run(i);
-    RunRecord record = make_record(s, i, config.warmup, outcome);
+    RunRecord record = make_record(index, i, config.warmup, outcome);
     record.harness_rss_bytes = self.rss_bytes();
     samples.append(record);
-    result.completed_runs = i + 1;
-    if (!outcome.ok)
-      run_log << fmt::format("{} run {}: failed: {}\n", spec.name, i, outcome.failure) << std::flush;
+    if (!outcome.ok) {
+      ++result.failures;
+      log_failure(run_dir, entry_label(entry), i, outcome.failure);
+    }
+    if (::write(heartbeat_fd, &i, sizeof i) != sizeof i) break;  // the main process is gone
     progress.update(i + 1, outcome.worker.rss_bytes);
+    if (config.max_failures > 0 && result.failures >= config.max_failures) {
+      result.status = EntryResult::kMaxFailures;
+      break;
+    }
   }
   strategy->stop();
   progress.end();
 }
 
-// The body of a strategy's process: the loop, with every exception turned into a status.
-[[noreturn]] void strategy_process(const SoakConfig& config, std::uint32_t s, const WorkloadFactory& factory,
-                                   const std::filesystem::path& run_dir, const SoakOptions& options,
-                                   int result_fd) noexcept {
-  StrategyResult result;
+[[noreturn]] void entry_process(const SoakConfig& config, std::uint32_t index, std::uint64_t first_run,
+                                std::uint64_t failures_before, const WorkloadFactory& factory,
+                                const std::filesystem::path& run_dir, const SoakOptions& options,
+                                int result_fd, int heartbeat_fd) noexcept {
+  EntryResult result;
+  result.failures = failures_before;
   try {
-    soak_loop(config, s, factory, run_dir, options, result);
+    entry_loop(config, index, first_run, factory, run_dir, options, heartbeat_fd, result);
   } catch (const InputError& e) {
-    result.status = StrategyResult::kInputError;
+    result.status = EntryResult::kInputError;
     std::strncpy(result.message, e.what(), sizeof result.message - 1);
   } catch (const std::exception& e) {
-    result.status = StrategyResult::kHarnessError;
+    result.status = EntryResult::kHarnessError;
     std::strncpy(result.message, e.what(), sizeof result.message - 1);
   }
+  rusage self{}, children{};
+  ::getrusage(RUSAGE_SELF, &self);
+  ::getrusage(RUSAGE_CHILDREN, &children);
+  auto ns = [](const timeval& tv) {
+    return static_cast<std::int64_t>(tv.tv_sec) * 1'000'000'000 + tv.tv_usec * 1000;
+  };
+  result.cpu_user_ns = ns(self.ru_utime) + ns(children.ru_utime);
+  result.cpu_system_ns = ns(self.ru_stime) + ns(children.ru_stime);
   std::fflush(nullptr);
-  ssize_t written = ::write(result_fd, &result, sizeof result);
-  ::_exit(written == static_cast<ssize_t>(sizeof result) ? 0 : 1);
+  ::_exit(::write(result_fd, &result, sizeof result) == static_cast<ssize_t>(sizeof result) ? 0 : 1);
 }
 
-// Runs strategy `s` in a process forked from memsoak's main process, which never runs a workload:
-// no strategy inherits what an earlier one left behind (leaked memory, threads, allocator state),
-// and a strategy that crashes memsoak's process takes only itself down.
-StrategyResult run_strategy_in_own_process(const SoakConfig& config, std::uint32_t s,
-                                           const WorkloadFactory& factory,
-                                           const std::filesystem::path& run_dir, const SoakOptions& options) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe");
+// A running entry process as the main process sees it.
+struct EntryProcess {
+  pid_t pid = -1;
+  int result_fd = -1;
+  int heartbeat_fd = -1;
+};
+
+EntryProcess launch_entry(const SoakConfig& config, std::uint32_t index, std::uint64_t first_run,
+                          std::uint64_t failures_before, const WorkloadFactory& factory,
+                          const std::filesystem::path& run_dir, const SoakOptions& options) {
+  int result[2], heartbeat[2];
+  if (::pipe2(result, O_CLOEXEC) != 0 || ::pipe2(heartbeat, O_CLOEXEC) != 0) {
+    throw std::system_error(errno, std::generic_category(), "pipe");
+  }
+  const SoakEntry entry = soak_entries(config)[index];
+  EntryProcess process;
   std::fflush(nullptr);  // the child must not inherit (and later repeat) unwritten output
-  pid_t pid = ::fork();
-  if (pid < 0) throw std::system_error(errno, std::generic_category(), "fork");
-  if (pid == 0) {
-    ::close(fds[0]);
-    strategy_process(config, s, factory, run_dir, options, fds[1]);
+  if (entry.allocator == Allocator::kGlibc) {
+    process.pid = ::fork();
+    if (process.pid == 0) {
+      ::setpgid(0, 0);
+      become_entry_process();
+      ::close(result[0]);
+      ::close(heartbeat[0]);
+      entry_process(config, index, first_run, failures_before, factory, run_dir, options, result[1],
+                    heartbeat[1]);
+    }
+    if (process.pid < 0) throw std::system_error(errno, std::generic_category(), "fork");
+  } else {
+    // LD_PRELOAD and MALLOC_ARENA_MAX only act when a program starts: execute memsoak afresh.
+    std::vector<std::string> args = options.strategy_exec_argv(index);
+    for (std::string value :
+         {std::to_string(first_run), std::to_string(failures_before), std::string("3"), std::string("4")}) {
+      args.push_back(value);
+    }
+    std::vector<std::string> env;
+    for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+    for (const std::string& extra : allocator_environment(entry.allocator)) env.push_back(extra);
+    std::vector<char*> argv, envp;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    for (auto& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, result[1], 3);
+    posix_spawn_file_actions_adddup2(&actions, heartbeat[1], 4);
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attributes, 0);
+    int error = ::posix_spawn(&process.pid, argv[0], &actions, &attributes, argv.data(), envp.data());
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    if (error != 0) throw std::system_error(error, std::generic_category(), "posix_spawn " + args[0]);
   }
-  ::close(fds[1]);
-  StrategyResult result;
-  std::size_t got = 0;
-  auto* bytes = reinterpret_cast<char*>(&result);
-  while (got < sizeof result) {
-    ssize_t n = ::read(fds[0], bytes + got, sizeof result - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    got += static_cast<std::size_t>(n);
+  ::setpgid(process.pid, process.pid);  // also here: no race with the child's own setpgid
+  ::close(result[1]);
+  ::close(heartbeat[1]);
+  process.result_fd = result[0];
+  process.heartbeat_fd = heartbeat[0];
+  return process;
+}
+
+// Kills an entry's whole process group (the entry process, its forks, template and workers).
+void kill_entry(const EntryProcess& process) {
+  ::kill(-process.pid, SIGKILL);
+  ::kill(process.pid, SIGKILL);
+}
+
+enum class EntryEvent { kHeartbeat, kEnded, kHung, kSignal };
+
+EntryEvent wait_for_entry(const EntryProcess& process, std::int64_t watchdog_ms, std::uint64_t& last_run,
+                          int& sig) {
+  pollfd fds[2] = {{process.heartbeat_fd, POLLIN, 0}, {g_signal_pipe[0], POLLIN, 0}};
+  for (;;) {
+    int ready = ::poll(fds, 2, watchdog_ms > 0 ? static_cast<int>(watchdog_ms) : -1);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready == 0) return EntryEvent::kHung;
+    if (fds[1].revents & POLLIN) {
+      unsigned char byte = 0;
+      if (::read(g_signal_pipe[0], &byte, 1) == 1) {
+        sig = byte;
+        return EntryEvent::kSignal;
+      }
+    }
+    if (fds[0].revents & (POLLIN | POLLHUP)) {
+      std::uint64_t run = 0;
+      if (internal::read_exactly(process.heartbeat_fd, &run, sizeof run, 0) != internal::ReadStatus::kOk) {
+        return EntryEvent::kEnded;
+      }
+      last_run = run;
+      return EntryEvent::kHeartbeat;
+    }
   }
-  ::close(fds[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+}
+
+struct EntryRun {
+  std::uint64_t completed_runs = 0;
+  std::uint64_t failures = 0;
+  std::int64_t cpu_user_ns = 0;
+  std::int64_t cpu_system_ns = 0;
+  std::string stopped;  // why the entry stopped early, if it did
+  int signal = 0;
+};
+
+// Records, from the main process, a run that took its process down with it.
+void record_lost_run(const SoakConfig& config, std::uint32_t index, std::uint64_t run_index,
+                     const std::filesystem::path& run_dir, const std::string& why, std::int64_t latency_ns) {
+  RunOutcome outcome;
+  outcome.failure = why;
+  outcome.latency_ns = latency_ns;
+  SampleWriter(run_dir / "samples.bin", SampleWriter::Mode::kAppend)
+      .append(make_record(index, run_index, config.warmup, outcome));
+  log_failure(run_dir, entry_label(soak_entries(config)[index]), run_index, why);
+}
+
+EntryRun supervise_entry(const SoakConfig& config, std::uint32_t index, const WorkloadFactory& factory,
+                         const std::filesystem::path& run_dir, const SoakOptions& options) {
+  EntryRun entry;
+  std::uint64_t next_run = 0;
+  const std::int64_t watchdog_ms = config.run_timeout_ms > 0 ? config.run_timeout_ms + kWatchdogSlackMs : 0;
+  while (next_run < config.iterations && entry.signal == 0 && entry.stopped.empty()) {
+    EntryProcess process = launch_entry(config, index, next_run, entry.failures, factory, run_dir, options);
+    std::int64_t run_started_ns = internal::monotonic_ns();
+    std::string lost;  // why the process's current run was lost, if it was
+    for (;;) {
+      std::uint64_t last = 0;
+      int sig = 0;
+      EntryEvent event = wait_for_entry(process, watchdog_ms, last, sig);
+      if (event == EntryEvent::kHeartbeat) {
+        next_run = last + 1;
+        run_started_ns = internal::monotonic_ns();
+        continue;
+      }
+      if (event == EntryEvent::kSignal) entry.signal = sig;
+      if (event == EntryEvent::kHung) {
+        lost = fmt::format("hung past --run-timeout ({} ms): its process was killed", config.run_timeout_ms);
+      }
+      if (event != EntryEvent::kEnded) kill_entry(process);
+      break;
+    }
+    EntryResult result;
+    bool got_result =
+        internal::read_exactly(process.result_fd, &result, sizeof result, 0) == internal::ReadStatus::kOk &&
+        result.magic == EntryResult{}.magic;
+    std::int64_t ignored;
+    int status = internal::reap(process.pid, ignored);
+    ::close(process.result_fd);
+    ::close(process.heartbeat_fd);
+    if (got_result) {
+      if (result.status == EntryResult::kInputError) throw InputError(result.message);
+      if (result.status == EntryResult::kHarnessError) {
+        throw std::runtime_error(
+            fmt::format("strategy {}: {}", entry_label(soak_entries(config)[index]), result.message));
+      }
+      entry.failures = result.failures;
+      entry.cpu_user_ns += result.cpu_user_ns;
+      entry.cpu_system_ns += result.cpu_system_ns;
+      if (result.status == EntryResult::kMaxFailures) {
+        entry.stopped = fmt::format("stopped after {} failed runs (--max-failures)", entry.failures);
+      }
+      if (result.status == EntryResult::kOk) next_run = config.iterations;
+      continue;
+    }
+    if (entry.signal != 0) break;
+    // The process died or hung in the middle of run `next_run`: record it, replace the process.
+    if (lost.empty()) lost = internal::describe_exit(status);
+    record_lost_run(config, index, next_run, run_dir, lost, internal::monotonic_ns() - run_started_ns);
+    ++entry.failures;
+    ++next_run;
+    if (config.max_failures > 0 && entry.failures >= config.max_failures) {
+      entry.stopped = fmt::format("stopped after {} failed runs (--max-failures)", entry.failures);
+    }
   }
-  if (got == sizeof result && result.magic == StrategyResult{}.magic) return result;
-  result = StrategyResult{};
-  result.status = StrategyResult::kDied;
-  std::string why = WIFSIGNALED(status) ? fmt::format("killed by signal {} ({})", WTERMSIG(status),
-                                                      strsignal(WTERMSIG(status)))
-                                        : fmt::format("exited with status {}", WEXITSTATUS(status));
-  std::snprintf(result.message, sizeof result.message, "the process of strategy %s %s after %llu runs",
-                config.strategies[s].name.c_str(), why.c_str(),
-                static_cast<unsigned long long>(count_records(run_dir, s)));
-  return result;
+  entry.completed_runs = next_run;
+  return entry;
 }
 
 }  // namespace
 
-void run_soak(const SoakConfig& config, const WorkloadFactory& factory, const std::filesystem::path& run_dir,
-              const SoakOptions& options) {
+std::vector<SoakEntry> soak_entries(const SoakConfig& config) {
+  std::vector<SoakEntry> entries;
+  for (Allocator allocator : config.allocators) {
+    for (const StrategySpec& spec : config.strategies) entries.push_back({spec, allocator});
+  }
+  return entries;
+}
+
+SoakResult run_soak(const SoakConfig& config, const WorkloadFactory& factory,
+                    const std::filesystem::path& run_dir, const SoakOptions& options) {
+  install_stop_handlers();
   nlohmann::json run_json = initial_run_json(config);
   write_json_file(run_dir / "run.json", run_json);
   { SampleWriter header_only(run_dir / "samples.bin", SampleWriter::Mode::kCreate); }
   std::ofstream(run_dir / "run.log").flush();
 
-  for (std::uint32_t s = 0; s < config.strategies.size(); ++s) {
+  SoakResult soak;
+  const auto entries = soak_entries(config);
+  for (std::uint32_t index = 0; index < entries.size() && soak.interrupted_by_signal == 0; ++index) {
     std::int64_t t0 = internal::monotonic_ns();
-    StrategyResult result = run_strategy_in_own_process(config, s, factory, run_dir, options);
-    std::int64_t elapsed_ns = internal::monotonic_ns() - t0;
-    if (result.status == StrategyResult::kInputError) throw InputError(result.message);
-    if (result.status == StrategyResult::kHarnessError) {
-      throw std::runtime_error(fmt::format("strategy {}: {}", config.strategies[s].name, result.message));
+    EntryRun entry = supervise_entry(config, index, factory, run_dir, options);
+    nlohmann::json& json = run_json["strategies"][index];
+    json["completed_runs"] = entry.completed_runs;
+    json["failed_runs"] = entry.failures;
+    json["elapsed_ns"] = internal::monotonic_ns() - t0;
+    json["cpu_user_ns"] = entry.cpu_user_ns;
+    json["cpu_system_ns"] = entry.cpu_system_ns;
+    if (!entry.stopped.empty()) {
+      json["stopped"] = entry.stopped;
+      std::fprintf(options.progress_stream, "memsoak: %s: %s\n", entry_label(entries[index]).c_str(),
+                   entry.stopped.c_str());
     }
-    if (result.status == StrategyResult::kDied) {
-      // The strategy died part-way (its workload crashed memsoak's process): keep what it measured.
-      std::ofstream(run_dir / "run.log", std::ios::app)
-          << config.strategies[s].name << ": " << result.message << '\n';
-      std::fprintf(options.progress_stream, "\nmemsoak: %s; going on with the next strategy\n",
-                   result.message);
+    if (entry.signal != 0) {
+      soak.interrupted_by_signal = entry.signal;
+      run_json["interrupted_by_signal"] = entry.signal;
     }
-    if (result.status == StrategyResult::kDied) result.completed_runs = count_records(run_dir, s);
-    run_json["strategies"][s]["completed_runs"] = result.completed_runs;
-    run_json["strategies"][s]["elapsed_ns"] = elapsed_ns;
     write_json_file(run_dir / "run.json", run_json);
   }
+  return soak;
+}
+
+SoakConfig read_soak_config(const std::filesystem::path& run_dir) {
+  const std::filesystem::path path = run_dir / "run.json";
+  nlohmann::json run = read_json_file(path);
+  try {
+    SoakConfig config;
+    config.scenario = run.at("scenario").get<std::string>();
+    config.workload = run.at("workload").get<std::string>();
+    config.leak = run.at("leak").get<std::string>();
+    config.strategies = parse_strategy_list(run.at("strategy_list").get<std::string>());
+    config.allocators = parse_allocator_list(run.at("allocator_list").get<std::string>());
+    config.iterations = run.at("iterations").get<std::uint64_t>();
+    config.warmup = run.at("warmup").get<std::uint64_t>();
+    config.seed = run.at("seed").get<std::uint64_t>();
+    auto optional_number = [&](const char* key) {
+      return run.contains(key) && !run[key].is_null() ? run[key].get<std::uint64_t>() : 0;
+    };
+    config.run_timeout_ms = static_cast<std::int64_t>(optional_number("run_timeout_ms"));
+    config.memory_limit_bytes = optional_number("memory_limit_bytes");
+    config.max_failures = optional_number("max_failures");
+    config.workload_info = run.value("workload_info", nlohmann::json::object());
+    config.workload_request = run.value("workload_request", nlohmann::json::object());
+    return config;
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(fmt::format("{}: unexpected content ({})", path.string(), e.what()));
+  }
+}
+
+int run_soak_entry_process(const std::filesystem::path& run_dir, std::uint32_t index, std::uint64_t first_run,
+                           std::uint64_t failures_before, const WorkloadFactory& factory, int result_fd,
+                           int heartbeat_fd, const SoakOptions& options) {
+  become_entry_process();
+  SoakConfig config = read_soak_config(run_dir);
+  if (index >= soak_entries(config).size()) {
+    throw InputError(fmt::format("{}: no strategy entry {}", (run_dir / "run.json").string(), index));
+  }
+  entry_process(config, index, first_run, failures_before, factory, run_dir, options, result_fd,
+                heartbeat_fd);
 }
 
 }  // namespace memsoak::harness

@@ -22,6 +22,12 @@ struct ProcessSample {
   std::int64_t major_faults = kNotMeasured;
   std::int64_t cpu_user_ns = kNotMeasured;
   std::int64_t cpu_system_ns = kNotMeasured;
+  // From smaps_rollup, every few runs only (it costs 100 us to milliseconds): proportional set
+  // size (shared pages divided among the processes sharing them) and unique set size
+  // (Private_Clean + Private_Dirty). RSS counts a page shared copy-on-write with a zygote in
+  // every child; PSS does not.
+  std::int64_t pss_bytes = kNotMeasured;
+  std::int64_t uss_bytes = kNotMeasured;
 };
 
 enum RunFlags : std::uint32_t {
@@ -40,11 +46,15 @@ struct RunRecord {
   std::int64_t work_ns = kNotMeasured;                // time inside Workload::run alone
   std::int64_t setup_ns = kNotMeasured;               // Workload::setup paid by this run (fork: every run)
   std::int64_t worker_peak_rss_bytes = kNotMeasured;  // a child's peak RSS from wait4
-  std::int64_t harness_rss_bytes = kNotMeasured;      // memsoak's own RSS after the run
+  std::int64_t harness_rss_bytes = kNotMeasured;      // the strategy process's RSS after the run
+  std::uint64_t worker_id = 0;  // which process ran it: changes when a worker is replaced
+  // PSS of all the strategy's processes together (strategy process, template, worker or child),
+  // when smaps was read for this run: the honest total footprint.
+  std::int64_t footprint_pss_bytes = kNotMeasured;
   ProcessSample worker;
 };
 
 static_assert(std::is_trivially_copyable_v<RunRecord>);
-static_assert(sizeof(RunRecord) == 144, "samples.bin layout changed: bump kSampleFileVersion");
+static_assert(sizeof(RunRecord) == 176, "samples.bin layout changed: bump kSampleFileVersion");
 
 }  // namespace memsoak::harness

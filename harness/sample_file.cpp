@@ -26,6 +26,41 @@ void write_all(int fd, const void* data, std::size_t size, const char* what) {
   }
 }
 
+// Version 1's record, for reading old run directories.
+struct RunRecordV1 {
+  std::uint32_t strategy_index;
+  std::uint32_t flags;
+  std::uint64_t run_index;
+  std::uint64_t digest;
+  std::int64_t latency_ns, work_ns, setup_ns, worker_peak_rss_bytes, harness_rss_bytes;
+  std::int64_t rss_bytes, anon_rss_bytes, heap_live_bytes, heap_live_blocks, open_fds, threads, minor_faults,
+      major_faults, cpu_user_ns, cpu_system_ns;
+};
+static_assert(sizeof(RunRecordV1) == 144);
+
+std::vector<RunRecord> read_v1_records(std::istream& in, std::size_t count) {
+  std::vector<RunRecord> records;
+  records.reserve(count);
+  RunRecordV1 old{};
+  while (records.size() < count && in.read(reinterpret_cast<char*>(&old), sizeof old)) {
+    RunRecord r;
+    r.strategy_index = old.strategy_index;
+    r.flags = old.flags;
+    r.run_index = old.run_index;
+    r.digest = old.digest;
+    r.latency_ns = old.latency_ns;
+    r.work_ns = old.work_ns;
+    r.setup_ns = old.setup_ns;
+    r.worker_peak_rss_bytes = old.worker_peak_rss_bytes;
+    r.harness_rss_bytes = old.harness_rss_bytes;
+    r.worker = {old.rss_bytes,   old.anon_rss_bytes, old.heap_live_bytes, old.heap_live_blocks,
+                old.open_fds,    old.threads,        old.minor_faults,    old.major_faults,
+                old.cpu_user_ns, old.cpu_system_ns,  kNotMeasured,        kNotMeasured};
+    records.push_back(r);
+  }
+  return records;
+}
+
 }  // namespace
 
 SampleWriter::SampleWriter(const std::filesystem::path& path, Mode mode) {
@@ -70,12 +105,14 @@ std::vector<RunRecord> read_sample_file(const std::filesystem::path& path) {
                                  version, kSampleFileVersion));
   }
   if (version == 0) throw InputError(fmt::format("{}: format version 0 does not exist", path.string()));
-  if (record_bytes != sizeof(RunRecord)) {
+  const std::size_t expected_bytes = version == 1 ? sizeof(RunRecordV1) : sizeof(RunRecord);
+  if (record_bytes != expected_bytes) {
     throw InputError(fmt::format("{}: record size {} does not match version {} ({})", path.string(),
-                                 record_bytes, version, sizeof(RunRecord)));
+                                 record_bytes, version, expected_bytes));
   }
   std::uintmax_t file_bytes = std::filesystem::file_size(path, ec);
-  std::size_t count = ec ? 0 : (file_bytes - kSampleFileHeaderBytes) / sizeof(RunRecord);
+  std::size_t count = ec ? 0 : (file_bytes - kSampleFileHeaderBytes) / expected_bytes;
+  if (version == 1) return read_v1_records(in, count);
   std::vector<RunRecord> records(count);
   in.read(reinterpret_cast<char*>(records.data()), static_cast<std::streamsize>(count * sizeof(RunRecord)));
   records.resize(static_cast<std::size_t>(in.gcount()) / sizeof(RunRecord));

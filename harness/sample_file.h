@@ -1,14 +1,17 @@
 // samples.bin: the append-only file of run records, written as runs finish and read by reports.
 //
-// Layout (version 1), native byte order (x86-64: little-endian):
+// Layout (version 2), native byte order (x86-64: little-endian):
 //
 //   offset  size  field
 //   0       8     magic "MSOAKSMP"
 //   8       4     u32 format version (kSampleFileVersion)
-//   12      4     u32 record size in bytes (sizeof(RunRecord) = 144)
+//   12      4     u32 record size in bytes (sizeof(RunRecord) = 176)
 //   16      16    reserved, zero
-//   32      144   RunRecord 0 (harness/sample.h, fields in declaration order, no padding)
-//   176     144   RunRecord 1 ...
+//   32      176   RunRecord 0 (harness/sample.h, fields in declaration order, no padding)
+//   208     176   RunRecord 1 ...
+//
+// Version 1 (144-byte records: no worker_id, footprint_pss_bytes, pss_bytes, uss_bytes) is still
+// read; its missing fields come back as 0 / kNotMeasured.
 //
 // Each record is written with one write() as its run finishes, so a crash of memsoak loses no
 // finished run; a reader ignores a trailing partial record (a write cut short by a crash).
@@ -24,7 +27,7 @@
 namespace memsoak::harness {
 
 inline constexpr char kSampleFileMagic[8] = {'M', 'S', 'O', 'A', 'K', 'S', 'M', 'P'};
-inline constexpr std::uint32_t kSampleFileVersion = 1;
+inline constexpr std::uint32_t kSampleFileVersion = 2;
 inline constexpr std::size_t kSampleFileHeaderBytes = 32;
 
 class SampleWriter {

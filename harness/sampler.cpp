@@ -45,6 +45,7 @@ std::int64_t timeval_ns(const timeval& tv) {
 
 ProcessSampler::ProcessSampler(pid_t pid)
     : self_(pid == 0 || pid == ::getpid()),
+      pid_(pid),
       page_bytes_(::sysconf(_SC_PAGESIZE)),
       ns_per_tick_(1'000'000'000 / ::sysconf(_SC_CLK_TCK)) {
   // /proc/self resolves when the file is opened: a sampler built before fork keeps reading the
@@ -110,6 +111,23 @@ std::int64_t ProcessSampler::count_open_fds() const noexcept {
   }
   // The sampler's own three descriptors are not the workload's.
   return self_ ? count - 3 : count;
+}
+
+void ProcessSampler::add_smaps(ProcessSample& out) const noexcept {
+  char path[64];
+  if (pid_ == 0) {
+    std::snprintf(path, sizeof path, "/proc/self/smaps_rollup");
+  } else {
+    std::snprintf(path, sizeof path, "/proc/%d/smaps_rollup", static_cast<int>(pid_));
+  }
+  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  char buf[2048];
+  auto rollup = parse_smaps_rollup(pread_text(fd, buf, sizeof buf));
+  ::close(fd);
+  if (!rollup) return;
+  out.pss_bytes = static_cast<std::int64_t>(rollup->pss_bytes);
+  out.uss_bytes = static_cast<std::int64_t>(rollup->private_clean_bytes + rollup->private_dirty_bytes);
 }
 
 ProcessSample ProcessSampler::sample() const noexcept {

@@ -26,6 +26,10 @@ class ProcessSampler {
   // The full per-run sample: statm, stat, open descriptors, heap counters, CPU time.
   ProcessSample sample() const noexcept;
 
+  // Adds PSS and USS from smaps_rollup (100 us to milliseconds: call every few runs, not every
+  // run). Leaves them kNotMeasured when the kernel has no smaps_rollup (before Linux 4.14).
+  void add_smaps(ProcessSample& out) const noexcept;
+
   // RSS alone, the cheapest path (one pread of statm): for progress and recycle-by-RSS checks.
   std::int64_t rss_bytes() const noexcept;
 
@@ -36,6 +40,7 @@ class ProcessSampler {
   void close_all() noexcept;
 
   bool self_;
+  pid_t pid_;
   int statm_fd_ = -1;
   int stat_fd_ = -1;
   int fd_dir_fd_ = -1;

@@ -1,4 +1,4 @@
-// Strategy names and construction (see strategy.h).
+// Strategy names, parsing and construction (see strategy.h).
 #include "harness/strategy.h"
 
 #include <fmt/format.h>
@@ -8,55 +8,77 @@
 
 #include "harness/errors.h"
 #include "harness/internal/strategies.h"
+#include "harness/units.h"
 
 namespace memsoak::harness {
 namespace {
 
-struct NamedStrategy {
-  std::string_view name;
-  StrategyKind kind;
-};
+constexpr std::string_view kForms[] = {"in-process",  "in-process+trim",  "fork", "zygote", "recycle:N",
+                                       "recycle:N~J", "recycle-rss:SIZE", "spawn"};
 
-constexpr NamedStrategy kStrategies[] = {
-    {"in-process", StrategyKind::kInProcess},
-    {"fork", StrategyKind::kFork},
-};
+StrategySpec parse_one(std::string_view text) {
+  StrategySpec spec;
+  spec.name = std::string(text);
+  auto bad = [&](std::string_view why) { return InputError(fmt::format("--strategy '{}': {}", text, why)); };
+  if (text == "in-process" || text == "in-process+trim") {
+    spec.kind = StrategyKind::kInProcess;
+    spec.trim = text == "in-process+trim";
+  } else if (text == "fork") {
+    spec.kind = StrategyKind::kFork;
+  } else if (text == "zygote") {
+    spec.kind = StrategyKind::kZygote;
+  } else if (text == "spawn") {
+    spec.kind = StrategyKind::kSpawn;
+  } else if (text.starts_with("recycle-rss:")) {
+    spec.kind = StrategyKind::kRecycle;
+    spec.recycle_rss_bytes = parse_size(text.substr(12), fmt::format("--strategy '{}': size", text));
+    if (spec.recycle_rss_bytes == 0) throw bad("the RSS limit must be above 0");
+  } else if (text.starts_with("recycle:")) {
+    spec.kind = StrategyKind::kRecycle;
+    std::string_view arg = text.substr(8);
+    std::size_t tilde = arg.find('~');
+    spec.recycle_runs = parse_count(arg.substr(0, tilde), fmt::format("--strategy '{}': runs", text));
+    if (tilde != std::string_view::npos) {
+      spec.recycle_jitter = parse_count(arg.substr(tilde + 1), fmt::format("--strategy '{}': jitter", text));
+    }
+    if (spec.recycle_runs == 0) throw bad("a worker must serve at least 1 run");
+  } else {
+    throw bad(fmt::format("unknown strategy (known: {})", fmt::join(kForms, ", ")));
+  }
+  return spec;
+}
 
 }  // namespace
 
-std::vector<std::string_view> strategy_names() {
-  std::vector<std::string_view> names;
-  for (const auto& s : kStrategies) names.push_back(s.name);
-  return names;
-}
+std::vector<std::string_view> strategy_names() { return {std::begin(kForms), std::end(kForms)}; }
 
 std::vector<StrategySpec> parse_strategy_list(std::string_view list) {
   std::vector<StrategySpec> specs;
   std::size_t start = 0;
   while (start <= list.size()) {
     std::size_t comma = std::min(list.find(',', start), list.size());
-    std::string_view name = list.substr(start, comma - start);
-    auto known = std::find_if(std::begin(kStrategies), std::end(kStrategies),
-                              [&](const NamedStrategy& s) { return s.name == name; });
-    if (known == std::end(kStrategies)) {
-      throw InputError(fmt::format("--strategy '{}': unknown strategy (known: {})", name,
-                                   fmt::join(strategy_names(), ", ")));
+    StrategySpec spec = parse_one(list.substr(start, comma - start));
+    if (std::any_of(specs.begin(), specs.end(), [&](const StrategySpec& s) { return s.name == spec.name; })) {
+      throw InputError(fmt::format("--strategy '{}': listed twice", spec.name));
     }
-    if (std::any_of(specs.begin(), specs.end(), [&](const StrategySpec& s) { return s.name == name; })) {
-      throw InputError(fmt::format("--strategy '{}': listed twice", name));
-    }
-    specs.push_back({known->kind, std::string(name)});
+    specs.push_back(std::move(spec));
     start = comma + 1;
   }
   return specs;
 }
 
-std::unique_ptr<Strategy> make_strategy(const StrategySpec& spec, WorkloadFactory factory) {
+std::unique_ptr<Strategy> make_strategy(const StrategySpec& spec, const StrategyContext& context) {
   switch (spec.kind) {
     case StrategyKind::kInProcess:
-      return std::make_unique<internal::InProcessStrategy>(std::move(factory));
+      return std::make_unique<internal::InProcessStrategy>(spec, context);
     case StrategyKind::kFork:
-      return std::make_unique<internal::ForkPerRunStrategy>(std::move(factory));
+      return std::make_unique<internal::ForkPerRunStrategy>(context);
+    case StrategyKind::kZygote:
+      return std::make_unique<internal::ZygoteStrategy>(context);
+    case StrategyKind::kRecycle:
+      return std::make_unique<internal::RecycleStrategy>(spec, context);
+    case StrategyKind::kSpawn:
+      return std::make_unique<internal::SpawnStrategy>(context);
   }
   throw std::logic_error("unhandled strategy kind");
 }

@@ -1,4 +1,4 @@
-// Process strategies: which process runs run i (the same process every time, or a fresh fork).
+// Process strategies: which process runs run i, from memsoak's own to a fresh executable per run.
 #pragma once
 
 #include <cstdint>
@@ -12,18 +12,24 @@
 
 namespace memsoak::harness {
 
-enum class StrategyKind { kInProcess, kFork };
+enum class StrategyKind { kInProcess, kFork, kZygote, kRecycle, kSpawn };
 
+// One strategy as the user named it. Parsed from "in-process", "in-process+trim", "fork",
+// "zygote", "recycle:N", "recycle:N~J", "recycle-rss:SIZE", "spawn".
 struct StrategySpec {
   StrategyKind kind = StrategyKind::kInProcess;
-  std::string name;  // as the user wrote it and the reports show it: "in-process", "fork"
+  std::string name;                     // as written, shown in reports
+  bool trim = false;                    // in-process+trim: malloc_trim(0) after each run
+  std::uint64_t recycle_runs = 0;       // recycle:N — replace the worker after N runs ...
+  std::uint64_t recycle_jitter = 0;     // ... plus a seeded random 0..J
+  std::uint64_t recycle_rss_bytes = 0;  // recycle-rss:SIZE — replace it once its RSS passes SIZE
 };
 
-// Parses a comma-separated list ("in-process,fork"). Throws InputError naming an unknown or
-// repeated strategy.
+// Parses a comma-separated list. Throws InputError naming an unknown, malformed or repeated
+// strategy.
 std::vector<StrategySpec> parse_strategy_list(std::string_view list);
 
-// The names parse_strategy_list accepts, for `memsoak list` and error messages.
+// The strategy forms parse_strategy_list accepts, for `memsoak list` and error messages.
 std::vector<std::string_view> strategy_names();
 
 // What one run produced, as the harness saw it.
@@ -35,7 +41,21 @@ struct RunOutcome {
   std::int64_t work_ns = kNotMeasured;
   std::int64_t setup_ns = kNotMeasured;
   std::int64_t worker_peak_rss_bytes = kNotMeasured;
+  std::uint64_t worker_id = 0;
+  std::int64_t footprint_pss_bytes = kNotMeasured;
   ProcessSample worker;
+};
+
+// What every strategy needs besides its spec.
+struct StrategyContext {
+  WorkloadFactory factory;
+  std::int64_t run_timeout_ms = 0;       // a run still going after this is killed; 0: no limit
+  std::uint64_t memory_limit_bytes = 0;  // address-space limit of the processes running the workload
+  std::uint64_t seed = 1;                // for recycle jitter
+  std::uint64_t smaps_every_runs = 10;   // PSS/USS sampled on runs where i % K == 0
+  // spawn: the command that runs one run in a fresh executable; the run index and the result
+  // descriptor's number are appended. Empty: spawn is unavailable.
+  std::vector<std::string> spawn_argv;
 };
 
 // A strategy owns the processes of one soak. Not thread-safe.
@@ -51,6 +71,10 @@ class Strategy {
   virtual void stop() noexcept = 0;
 };
 
-std::unique_ptr<Strategy> make_strategy(const StrategySpec& spec, WorkloadFactory factory);
+std::unique_ptr<Strategy> make_strategy(const StrategySpec& spec, const StrategyContext& context);
+
+// The body of one spawned run (what context.spawn_argv starts): sets the workload up, runs it
+// once, writes the report to `result_fd`. Returns the process's exit code. Never throws.
+int run_spawned_once(const StrategyContext& context, std::uint64_t run_index, int result_fd) noexcept;
 
 }  // namespace memsoak::harness

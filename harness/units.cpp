@@ -60,6 +60,31 @@ std::uint64_t parse_size(std::string_view text, std::string_view what) {
   return number * multiplier;
 }
 
+std::int64_t parse_duration_ms(std::string_view text, std::string_view what) {
+  std::size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  if (digits == 0) bad_value(what, text, "not a duration (examples: 500ms, 30s, 2m)");
+  std::uint64_t number = parse_count(text.substr(0, digits), what);
+  std::string_view unit = text.substr(digits);
+  std::uint64_t ms_per_unit = 0;
+  if (unit.empty() || unit == "s") {
+    ms_per_unit = 1000;
+  } else if (unit == "ms") {
+    ms_per_unit = 1;
+  } else if (unit == "m" || unit == "min") {
+    ms_per_unit = 60'000;
+  } else if (unit == "h") {
+    ms_per_unit = 3'600'000;
+  } else {
+    bad_value(what, text, "unknown unit (use ms, s, m, h)");
+  }
+  if (number >
+      static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) / ms_per_unit / 1'000'000) {
+    bad_value(what, text, "too long");
+  }
+  return static_cast<std::int64_t>(number * ms_per_unit);
+}
+
 std::string format_bytes(double bytes) {
   static constexpr const char* kPrefixes[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   double magnitude = std::fabs(bytes);

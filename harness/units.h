@@ -12,6 +12,10 @@ namespace memsoak::harness {
 // naming `what` and the value when the text is not a size or overflows 64 bits.
 std::uint64_t parse_size(std::string_view text, std::string_view what);
 
+// Parses a duration into milliseconds: "500ms", "30s", "2m", "1h", or a plain number of seconds.
+// Throws InputError naming `what` and the value otherwise.
+std::int64_t parse_duration_ms(std::string_view text, std::string_view what);
+
 // Parses a non-negative integer that fits 64 bits; throws InputError naming `what` otherwise.
 std::uint64_t parse_count(std::string_view text, std::string_view what);
 

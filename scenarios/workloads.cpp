@@ -30,6 +30,7 @@ BuiltWorkload make_reranker(const WorkloadRequest& request) {
   options.top_k = kTopK;
   options.model_dir = request.model_dir ? *request.model_dir : cached_model(request.preset);
   harness::WorkloadFactory factory = reranker::make_reranker_workload(options);  // checks the leak mode
+  if (!request.validate) return {std::move(factory), nlohmann::json::object()};
   // Load once now: a bad model is bad input (exit 2) before any run directory exists.
   reranker::Reranker probe(options.model_dir);
   const reranker::BertConfig& config = probe.config();
@@ -73,6 +74,26 @@ BuiltWorkload make_workload(const WorkloadRequest& request) {
   for (const auto& w : list_workloads()) names.push_back(w.name);
   throw InputError(
       fmt::format("--workload '{}': unknown workload (known: {})", request.name, fmt::join(names, ", ")));
+}
+
+nlohmann::json request_to_json(const WorkloadRequest& request) {
+  return {
+      {"name", request.name},
+      {"leak", request.leak},
+      {"seed", request.seed},
+      {"model_dir", request.model_dir ? nlohmann::json(fs::absolute(*request.model_dir).string()) : nullptr},
+      {"preset", request.preset}};
+}
+
+WorkloadRequest request_from_json(const nlohmann::json& json) {
+  WorkloadRequest request;
+  request.name = json.at("name").get<std::string>();
+  request.leak = json.at("leak").get<std::string>();
+  request.seed = json.at("seed").get<std::uint64_t>();
+  if (!json.at("model_dir").is_null()) request.model_dir = json.at("model_dir").get<std::string>();
+  request.preset = json.at("preset").get<std::string>();
+  request.validate = false;
+  return request;
 }
 
 fs::path model_cache_directory() {

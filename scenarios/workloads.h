@@ -19,7 +19,14 @@ struct WorkloadRequest {
   // Reranker only: a model directory, or else a generated model of `preset`.
   std::optional<std::filesystem::path> model_dir = std::nullopt;
   std::string preset = "tiny";
+  // Load the model once up front to refuse a bad one before anything runs. Off in processes that
+  // rebuild an already checked workload (spawned runs, executed strategy processes).
+  bool validate = true;
 };
+
+// The request as JSON for run.json ("workload_request"), and back.
+nlohmann::json request_to_json(const WorkloadRequest& request);
+WorkloadRequest request_from_json(const nlohmann::json& json);
 
 struct BuiltWorkload {
   harness::WorkloadFactory factory;

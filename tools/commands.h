@@ -17,5 +17,6 @@ std::function<int()> add_report_command(CLI::App& app);
 std::function<int()> add_list_command(CLI::App& app);
 std::function<int()> add_rerank_command(CLI::App& app);
 std::function<int()> add_model_command(CLI::App& app);
+std::function<int()> add_internal_commands(CLI::App& app);
 
 }  // namespace memsoak::tools

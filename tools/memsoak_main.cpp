@@ -18,8 +18,11 @@ int dispatch(int argc, char** argv) {
   app.require_subcommand(1);
   const std::vector<std::string> command_line(argv, argv + argc);
   const std::vector<std::function<int()>> commands = {add_run_command(app, command_line),
-                                                      add_report_command(app), add_list_command(app),
-                                                      add_rerank_command(app), add_model_command(app)};
+                                                      add_report_command(app),
+                                                      add_list_command(app),
+                                                      add_rerank_command(app),
+                                                      add_model_command(app),
+                                                      add_internal_commands(app)};
 
   if (argc > 1 && argv[1][0] != '-' &&
       app.get_subcommands([&](CLI::App* sub) { return sub->get_name() == argv[1]; }).empty()) {

@@ -1,11 +1,13 @@
 // `memsoak run`, `memsoak report` and `memsoak list`: wiring of scenarios, harness and reports.
 #include <fmt/format.h>
 
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
 
+#include "harness/allocators.h"
 #include "harness/errors.h"
 #include "harness/progress.h"
 #include "harness/run_directory.h"
@@ -38,8 +40,31 @@ struct RunArgs {
   std::optional<std::string> out;     // default: memsoak-out/<UTC time>
   std::optional<std::string> budget;
   std::string seed = "1";
+  std::string allocators = "glibc";
+  std::optional<std::string> run_timeout;
+  std::optional<std::string> memory_limit;
+  std::optional<std::string> max_failures;
   bool quiet = false;
 };
+
+std::string self_executable() { return fs::read_symlink("/proc/self/exe").string(); }
+
+// How the harness starts memsoak again: a strategy entry under another allocator (`_entry`), or
+// one run of the spawn strategy (`_run`).
+harness::SoakOptions soak_options(const fs::path& run_dir, bool show_progress) {
+  harness::SoakOptions options;
+  options.show_progress = show_progress;
+  const std::string exe = self_executable();
+  const std::string dir = fs::absolute(run_dir).string();
+  const std::string progress = show_progress ? "1" : "0";
+  options.strategy_exec_argv = [exe, dir, progress](std::uint32_t index) {
+    return std::vector<std::string>{exe, "_entry", dir, std::to_string(index), progress};
+  };
+  options.spawn_argv = [exe, dir](std::uint32_t index) {
+    return std::vector<std::string>{exe, "_run", dir, std::to_string(index)};
+  };
+  return options;
+}
 
 // Writes report.json, prints a line per strategy and the report's path, applies the budget.
 int finish_report(const fs::path& run_dir, bool quiet) {
@@ -82,6 +107,20 @@ harness::SoakConfig make_soak_config(const RunArgs& args, const std::vector<std:
   }
   config.seed = harness::parse_count(args.seed, "--seed");
   if (args.budget) config.budget_bytes_per_run = harness::parse_size(*args.budget, "--budget");
+  config.allocators = harness::parse_allocator_list(args.allocators);
+  if (args.run_timeout) {
+    config.run_timeout_ms = harness::parse_duration_ms(*args.run_timeout, "--run-timeout");
+    if (config.run_timeout_ms == 0)
+      throw InputError(fmt::format("--run-timeout '{}': must be above 0", *args.run_timeout));
+  }
+  if (args.memory_limit) {
+    config.memory_limit_bytes = harness::parse_size(*args.memory_limit, "--child-memory-limit");
+    if (config.memory_limit_bytes < (16u << 20)) {
+      throw InputError(
+          fmt::format("--child-memory-limit '{}': below 16 MiB no workload can start", *args.memory_limit));
+    }
+  }
+  if (args.max_failures) config.max_failures = harness::parse_count(*args.max_failures, "--max-failures");
   config.command_line = argv;
   return config;
 }
@@ -91,6 +130,8 @@ int run(const RunArgs& args, const std::vector<std::string>& argv) {
   harness::SoakConfig config = make_soak_config(args, argv);
   scenarios::WorkloadRequest request = make_workload_request(args, config.seed);
   scenarios::BuiltWorkload workload = scenarios::make_workload(request);
+  if (workload.info.contains("model_dir")) request.model_dir = workload.info["model_dir"].get<std::string>();
+  config.workload_request = scenarios::request_to_json(request);
   config.workload = request.name;
   config.leak = request.leak;
   config.scenario = args.workload
@@ -101,12 +142,27 @@ int run(const RunArgs& args, const std::vector<std::string>& argv) {
   if (args.out) requested = *args.out;
   fs::path run_dir = harness::create_run_directory(requested);
 
-  harness::SoakOptions options;
-  options.show_progress = !args.quiet && harness::ProgressBar::is_terminal(stderr);
+  harness::SoakOptions options =
+      soak_options(run_dir, !args.quiet && harness::ProgressBar::is_terminal(stderr));
   if (!args.quiet)
     std::cerr << fmt::format("memsoak: soaking {} into {}\n", config.scenario, run_dir.string());
-  harness::run_soak(config, workload.factory, run_dir, options);
-  return finish_report(run_dir, args.quiet);
+  harness::SoakResult result = harness::run_soak(config, workload.factory, run_dir, options);
+  int code = finish_report(run_dir, args.quiet);
+  if (result.interrupted_by_signal != 0) {
+    std::cerr << fmt::format("memsoak: stopped by {}; the report covers the runs measured so far\n",
+                             strsignal(result.interrupted_by_signal));
+    return 128 + result.interrupted_by_signal;
+  }
+  return code;
+}
+
+// Rebuilds the workload that run.json of `run_dir` records.
+harness::WorkloadFactory recorded_workload(const harness::SoakConfig& config) {
+  try {
+    return scenarios::make_workload(scenarios::request_from_json(config.workload_request)).factory;
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(fmt::format("run.json: bad workload_request ({})", e.what()));
+  }
 }
 
 }  // namespace
@@ -125,8 +181,52 @@ std::function<int()> add_run_command(CLI::App& app, const std::vector<std::strin
   cmd->add_option("--out", args->out, "run directory (default: memsoak-out/<UTC time>)");
   cmd->add_option("--budget", args->budget, "fail (exit 1) on growth above SIZE per run, e.g. 1KiB");
   cmd->add_option("--seed", args->seed, "seed of the workload's inputs")->capture_default_str();
+  cmd->add_option("--allocator", args->allocators,
+                  "comma-separated: glibc, glibc-arena2, jemalloc, tcmalloc, mimalloc")
+      ->capture_default_str();
+  cmd->add_option("--run-timeout", args->run_timeout, "kill a run still going after TIME (500ms, 30s, 2m)");
+  cmd->add_option("--child-memory-limit", args->memory_limit,
+                  "address-space limit of the processes running the workload");
+  cmd->add_option("--max-failures", args->max_failures, "stop a strategy after N failed runs");
   cmd->add_flag("--quiet", args->quiet, "no progress or summary; print only the report path");
   return [cmd, args, &command_line] { return cmd->parsed() ? run(*args, command_line) : -1; };
+}
+
+std::function<int()> add_internal_commands(CLI::App& app) {
+  struct Args {
+    std::string dir;
+    std::vector<std::uint64_t> numbers;
+  };
+  auto entry_args = std::make_shared<Args>();
+  auto run_args = std::make_shared<Args>();
+  // Not for people: how memsoak re-executes itself (see harness/runner.h). Hidden from --help.
+  CLI::App* entry = app.add_subcommand("_entry", "")->group("");
+  entry->add_option("DIR", entry_args->dir)->required();
+  entry->add_option("N", entry_args->numbers)->expected(6);
+  CLI::App* one_run = app.add_subcommand("_run", "")->group("");
+  one_run->add_option("DIR", run_args->dir)->required();
+  one_run->add_option("N", run_args->numbers)->expected(3);
+  return [entry, one_run, entry_args, run_args]() -> int {
+    if (entry->parsed()) {
+      const auto& n =
+          entry_args->numbers;  // index, progress, first run, failures before, result fd, heartbeat fd
+      harness::SoakConfig config = harness::read_soak_config(entry_args->dir);
+      harness::SoakOptions options = soak_options(entry_args->dir, n[1] != 0);
+      return harness::run_soak_entry_process(entry_args->dir, static_cast<std::uint32_t>(n[0]), n[2], n[3],
+                                             recorded_workload(config), static_cast<int>(n[4]),
+                                             static_cast<int>(n[5]), options);
+    }
+    if (one_run->parsed()) {
+      const auto& n = run_args->numbers;  // index, run index, result fd
+      harness::SoakConfig config = harness::read_soak_config(run_args->dir);
+      harness::StrategyContext context;
+      context.factory = recorded_workload(config);
+      context.memory_limit_bytes = config.memory_limit_bytes;
+      context.seed = config.seed;
+      return harness::run_spawned_once(context, n[1], static_cast<int>(n[2]));
+    }
+    return -1;
+  };
 }
 
 std::function<int()> add_report_command(CLI::App& app) {
@@ -142,7 +242,9 @@ std::function<int()> add_list_command(CLI::App& app) {
     if (!cmd->parsed()) return -1;
     std::cout << "strategies:\n";
     for (auto name : harness::strategy_names()) std::cout << "  " << name << '\n';
-    std::cout << "allocators:\n  glibc\nworkloads:\n";
+    std::cout << "allocators:\n";
+    for (const auto& line : harness::describe_allocators()) std::cout << "  " << line << '\n';
+    std::cout << "workloads:\n";
     for (const auto& w : scenarios::list_workloads()) {
       std::cout << fmt::format("  {:<12} {}\n    leak modes: ", w.name, w.summary);
       for (std::size_t i = 0; i < w.leak_modes.size(); ++i) std::cout << (i ? ", " : "") << w.leak_modes[i];

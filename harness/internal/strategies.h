@@ -1,41 +1,128 @@
 // The concrete strategies behind make_strategy(); private to the harness.
 #pragma once
 
+#include <sys/types.h>
+
+#include <functional>
 #include <memory>
 #include <optional>
 
 #include "harness/sampler.h"
+#include "harness/splitmix64.h"
 #include "harness/strategy.h"
 
 namespace memsoak::harness::internal {
 
-// Every run in this process; the workload's state persists from run to run.
+// Every run in this process (the strategy's own); the workload's state persists from run to run.
 class InProcessStrategy final : public Strategy {
  public:
-  explicit InProcessStrategy(WorkloadFactory factory) : factory_(std::move(factory)) {}
+  InProcessStrategy(StrategySpec spec, StrategyContext context)
+      : spec_(std::move(spec)), context_(std::move(context)) {}
   void start() override;
   RunOutcome run(std::uint64_t run_index) override;
   void stop() noexcept override;
 
  private:
-  WorkloadFactory factory_;
+  StrategySpec spec_;
+  StrategyContext context_;
   std::unique_ptr<Workload> workload_;
   std::optional<ProcessSampler> sampler_;
   std::int64_t setup_ns_ = kNotMeasured;
 };
 
-// A child forked from memsoak per run: it sets the workload up, runs once, sends its result and
-// final sample through a pipe and exits; the parent reaps it with wait4 for its peak RSS.
+// A child forked from the strategy's process per run: it sets the workload up, runs once, sends
+// its result and final sample through a pipe and exits; the parent reaps it with wait4.
 class ForkPerRunStrategy final : public Strategy {
  public:
-  explicit ForkPerRunStrategy(WorkloadFactory factory) : factory_(std::move(factory)) {}
-  void start() override {}
+  explicit ForkPerRunStrategy(StrategyContext context) : context_(std::move(context)) {}
+  void start() override;
   RunOutcome run(std::uint64_t run_index) override;
   void stop() noexcept override {}
 
  private:
-  [[noreturn]] void run_child(int result_fd, std::uint64_t run_index) noexcept;
-  WorkloadFactory factory_;
+  StrategyContext context_;
+  std::optional<ProcessSampler> self_;
 };
+
+// A long-lived process of the strategy's, forked once, that serves requests over two pipes: the
+// template of zygote and the worker of recycle.
+class ServerProcess {
+ public:
+  // Forks; the child runs `body(command_fd, reply_fd)` and exits. Throws std::system_error.
+  void start(const StrategyContext& context, const std::function<void(int, int)>& body);
+  bool running() const noexcept { return pid_ > 0; }
+  pid_t pid() const noexcept { return pid_; }
+  int reply_fd() const noexcept { return reply_fd_; }
+  bool send(std::uint64_t value) noexcept;
+  // Closes the command pipe (the server's cue to exit), optionally kills, then reaps.
+  // Returns the exit status; `peak_rss_bytes` gets its wait4 peak.
+  int finish(bool kill_first, std::int64_t& peak_rss_bytes) noexcept;
+  ~ServerProcess();
+
+ private:
+  pid_t pid_ = -1;
+  int command_fd_ = -1;
+  int reply_fd_ = -1;
+};
+
+// A template process sets the workload up once (no runs, so no threads a run would start); each
+// run is a child forked from it that runs once and exits.
+class ZygoteStrategy final : public Strategy {
+ public:
+  explicit ZygoteStrategy(StrategyContext context) : context_(std::move(context)) {}
+  void start() override;
+  RunOutcome run(std::uint64_t run_index) override;
+  void stop() noexcept override;
+
+ private:
+  StrategyContext context_;
+  ServerProcess zygote_;
+  std::optional<ProcessSampler> self_;
+  std::int64_t setup_ns_ = kNotMeasured;
+};
+
+// A long-lived worker that serves runs and is replaced after N runs (+ seeded jitter 0..J) or
+// once its RSS after a run passes a limit.
+class RecycleStrategy final : public Strategy {
+ public:
+  RecycleStrategy(StrategySpec spec, StrategyContext context)
+      : spec_(std::move(spec)), context_(std::move(context)), jitter_(context_.seed ^ 0x72656379636c65ull) {}
+  void start() override;
+  RunOutcome run(std::uint64_t run_index) override;
+  void stop() noexcept override;
+
+ private:
+  bool start_worker(RunOutcome& outcome);
+  bool should_retire(const RunOutcome& outcome) const;
+  StrategySpec spec_;
+  StrategyContext context_;
+  SplitMix64 jitter_;
+  ServerProcess worker_;
+  std::optional<ProcessSampler> self_;
+  std::uint64_t worker_generation_ = 0;
+  std::uint64_t runs_in_worker_ = 0;
+  std::uint64_t worker_run_limit_ = 0;
+};
+
+// A fresh executable per run (posix_spawn of context.spawn_argv): nothing is inherited at all.
+class SpawnStrategy final : public Strategy {
+ public:
+  explicit SpawnStrategy(StrategyContext context) : context_(std::move(context)) {}
+  void start() override;
+  RunOutcome run(std::uint64_t run_index) override;
+  void stop() noexcept override {}
+
+ private:
+  StrategyContext context_;
+  std::optional<ProcessSampler> self_;
+};
+
+// True when run `run_index` samples smaps (PSS/USS).
+inline bool smaps_run(const StrategyContext& context, std::uint64_t run_index) {
+  return context.smaps_every_runs > 0 && run_index % context.smaps_every_runs == 0;
+}
+
+// PSS of a process, or 0 when it can't be read (the process is gone).
+std::int64_t pss_of(pid_t pid) noexcept;
 
 }  // namespace memsoak::harness::internal

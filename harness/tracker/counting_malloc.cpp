@@ -1,10 +1,18 @@
-// Counting allocator: replaces malloc and friends in the memsoak executable and forwards to glibc,
-// keeping process-wide counts of live bytes and blocks so that every sample has the live heap.
+// Counting allocator: replaces malloc and friends in the memsoak executable and forwards to the
+// next allocator in symbol lookup order (glibc, or jemalloc/tcmalloc/mimalloc when one is
+// LD_PRELOADed: the executable's own definitions come first, a preloaded library next), keeping
+// process-wide counts of live bytes and blocks so that every sample has the live heap.
 //
 // Why not mallinfo2(): it walks the free lists, O(free chunks), milliseconds on a fragmented heap
 // (see tests/bench/sampler_bench.cpp); these counters cost two relaxed atomic adds per call.
 // Contract of every function here: noexcept, no allocation, no locks, safe after fork.
-// Sizes are malloc_usable_size(), so a 4096-byte request counts as glibc's 4104-byte block.
+// Sizes are the next allocator's malloc_usable_size(), so a 4096-byte request counts as glibc's
+// 4104-byte block.
+//
+// Bootstrap: the next allocator's functions are found with dlsym(RTLD_NEXT) on the first call,
+// and dlsym may itself allocate; those few allocations come from a small static buffer and are
+// never freed back to anyone.
+#include <dlfcn.h>
 #include <malloc.h>
 #include <unistd.h>
 
@@ -12,32 +20,87 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
-
-extern "C" {
-void* __libc_malloc(std::size_t size);
-void __libc_free(void* ptr);
-void* __libc_calloc(std::size_t count, std::size_t size);
-void* __libc_realloc(void* ptr, std::size_t size);
-void* __libc_memalign(std::size_t alignment, std::size_t size);
-}
+#include <cstring>
+#include <new>
 
 namespace {
+
+struct NextAllocator {
+  void* (*malloc)(std::size_t) = nullptr;
+  void (*free)(void*) = nullptr;
+  void* (*calloc)(std::size_t, std::size_t) = nullptr;
+  void* (*realloc)(void*, std::size_t) = nullptr;
+  void* (*memalign)(std::size_t, std::size_t) = nullptr;
+  std::size_t (*usable_size)(void*) = nullptr;
+};
+
+NextAllocator g_next;
+// 0: not resolved, 1: resolving (dlsym running), 2: ready. Resolution happens on the first call,
+// in the dynamic loader's single-threaded start-up.
+std::atomic<int> g_state{0};
+
+constexpr std::size_t kBootstrapBytes = 64 * 1024;
+alignas(64) char g_bootstrap[kBootstrapBytes];
+std::atomic<std::size_t> g_bootstrap_used{0};
+
+bool from_bootstrap(const void* ptr) noexcept {
+  auto* p = static_cast<const char*>(ptr);
+  return p >= g_bootstrap && p < g_bootstrap + kBootstrapBytes;
+}
+
+// Bump allocation with 64-byte alignment; calloc's zeroing is free (static storage, never reused).
+void* bootstrap_alloc(std::size_t size) noexcept {
+  std::size_t rounded = (size + 63) & ~std::size_t{63};
+  std::size_t offset = g_bootstrap_used.fetch_add(rounded, std::memory_order_relaxed);
+  if (offset + rounded > kBootstrapBytes) return nullptr;
+  return g_bootstrap + offset;
+}
+
+template <typename Fn>
+Fn next_symbol(const char* name) noexcept {
+  return reinterpret_cast<Fn>(dlsym(RTLD_NEXT, name));
+}
+
+// True when the next allocator is usable; false while dlsym itself is allocating.
+bool ready() noexcept {
+  int state = g_state.load(std::memory_order_acquire);
+  if (state == 2) return true;
+  if (state == 1) return false;
+  g_state.store(1, std::memory_order_release);
+  g_next.malloc = next_symbol<decltype(g_next.malloc)>("malloc");
+  g_next.free = next_symbol<decltype(g_next.free)>("free");
+  g_next.calloc = next_symbol<decltype(g_next.calloc)>("calloc");
+  g_next.realloc = next_symbol<decltype(g_next.realloc)>("realloc");
+  g_next.memalign = next_symbol<decltype(g_next.memalign)>("memalign");
+  g_next.usable_size = next_symbol<decltype(g_next.usable_size)>("malloc_usable_size");
+  g_state.store(2, std::memory_order_release);
+  return true;
+}
+
+// Set while this thread is inside the counters: the next allocator's malloc_usable_size may itself
+// allocate (tcmalloc's does, once, for a singleton), and that must not recurse into counting.
+// Blocks allocated under the guard are not counted (a one-time singleton in practice).
+thread_local bool t_counting = false;
 
 std::atomic<std::int64_t> g_live_bytes{0};
 std::atomic<std::int64_t> g_live_blocks{0};
 
 void count_alloc(void* ptr) noexcept {
-  if (ptr == nullptr) return;
-  g_live_bytes.fetch_add(static_cast<std::int64_t>(malloc_usable_size(ptr)), std::memory_order_relaxed);
+  if (ptr == nullptr || t_counting) return;
+  t_counting = true;
+  g_live_bytes.fetch_add(static_cast<std::int64_t>(g_next.usable_size(ptr)), std::memory_order_relaxed);
   g_live_blocks.fetch_add(1, std::memory_order_relaxed);
+  t_counting = false;
 }
 
 // Counted before the block goes back to glibc, so that no other thread can be handed the same
 // address (and count it) in between.
 void count_free(void* ptr) noexcept {
-  if (ptr == nullptr) return;
-  g_live_bytes.fetch_sub(static_cast<std::int64_t>(malloc_usable_size(ptr)), std::memory_order_relaxed);
+  if (ptr == nullptr || t_counting) return;
+  t_counting = true;
+  g_live_bytes.fetch_sub(static_cast<std::int64_t>(g_next.usable_size(ptr)), std::memory_order_relaxed);
   g_live_blocks.fetch_sub(1, std::memory_order_relaxed);
+  t_counting = false;
 }
 
 bool valid_alignment(std::size_t alignment) noexcept {
@@ -56,27 +119,44 @@ int memsoak_heap_counters(std::int64_t* live_bytes, std::int64_t* live_blocks) n
 }
 
 void* malloc(std::size_t size) noexcept {
-  void* ptr = __libc_malloc(size);
+  if (!ready()) return bootstrap_alloc(size);
+  void* ptr = g_next.malloc(size);
   count_alloc(ptr);
   return ptr;
 }
 
 void free(void* ptr) noexcept {
+  if (ptr == nullptr || from_bootstrap(ptr) || !ready()) return;
   count_free(ptr);
-  __libc_free(ptr);
+  g_next.free(ptr);
 }
 
 void* calloc(std::size_t count, std::size_t size) noexcept {
-  void* ptr = __libc_calloc(count, size);
+  if (!ready()) {
+    if (size != 0 && count > static_cast<std::size_t>(-1) / size) return nullptr;
+    return bootstrap_alloc(count * size);
+  }
+  void* ptr = g_next.calloc(count, size);
   count_alloc(ptr);
   return ptr;
 }
 
 void* realloc(void* ptr, std::size_t size) noexcept {
+  if (!ready()) return nullptr;  // dlsym does not realloc; nothing to support here
+  if (from_bootstrap(ptr)) {
+    // The block's size is unknown: copy what can be read without leaving the buffer.
+    void* moved = malloc(size);
+    if (moved != nullptr) {
+      std::size_t available =
+          static_cast<std::size_t>(g_bootstrap + kBootstrapBytes - static_cast<char*>(ptr));
+      std::memcpy(moved, ptr, size < available ? size : available);
+    }
+    return moved;
+  }
   // glibc may move or free the block; uncount it first and count whatever comes back. When
   // realloc fails the old block is still live, so it is counted again.
   count_free(ptr);
-  void* moved = __libc_realloc(ptr, size);
+  void* moved = g_next.realloc(ptr, size);
   if (moved != nullptr) {
     count_alloc(moved);
   } else if (ptr != nullptr && size != 0) {
@@ -86,7 +166,8 @@ void* realloc(void* ptr, std::size_t size) noexcept {
 }
 
 void* memalign(std::size_t alignment, std::size_t size) noexcept {
-  void* ptr = __libc_memalign(alignment, size);
+  if (!ready()) return alignment <= 64 ? bootstrap_alloc(size) : nullptr;
+  void* ptr = g_next.memalign(alignment, size);
   count_alloc(ptr);
   return ptr;
 }
@@ -117,3 +198,59 @@ void* pvalloc(std::size_t size) noexcept {
 }
 
 }  // extern "C"
+
+// operator new and delete, defined here too: jemalloc, tcmalloc and mimalloc each define their
+// own, which would take C++ allocations straight to the allocator, past the counters. These
+// follow the standard's contract (new_handler loop, std::bad_alloc) on top of the functions
+// above.
+namespace {
+
+void* new_or_throw(std::size_t size, std::size_t alignment) {
+  if (size == 0) size = 1;
+  for (;;) {
+    void* ptr = alignment <= alignof(std::max_align_t) ? malloc(size) : memalign(alignment, size);
+    if (ptr != nullptr) return ptr;
+    std::new_handler handler = std::get_new_handler();
+    if (handler == nullptr) throw std::bad_alloc();
+    handler();
+  }
+}
+
+void* new_or_null(std::size_t size, std::size_t alignment) noexcept {
+  try {
+    return new_or_throw(size, alignment);
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+}  // namespace
+
+void* operator new(std::size_t size) { return new_or_throw(size, 0); }
+void* operator new[](std::size_t size) { return new_or_throw(size, 0); }
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept { return new_or_null(size, 0); }
+void* operator new[](std::size_t size, const std::nothrow_t&) noexcept { return new_or_null(size, 0); }
+void* operator new(std::size_t size, std::align_val_t alignment) {
+  return new_or_throw(size, static_cast<std::size_t>(alignment));
+}
+void* operator new[](std::size_t size, std::align_val_t alignment) {
+  return new_or_throw(size, static_cast<std::size_t>(alignment));
+}
+void* operator new(std::size_t size, std::align_val_t alignment, const std::nothrow_t&) noexcept {
+  return new_or_null(size, static_cast<std::size_t>(alignment));
+}
+void* operator new[](std::size_t size, std::align_val_t alignment, const std::nothrow_t&) noexcept {
+  return new_or_null(size, static_cast<std::size_t>(alignment));
+}
+void operator delete(void* ptr) noexcept { free(ptr); }
+void operator delete[](void* ptr) noexcept { free(ptr); }
+void operator delete(void* ptr, std::size_t) noexcept { free(ptr); }
+void operator delete[](void* ptr, std::size_t) noexcept { free(ptr); }
+void operator delete(void* ptr, const std::nothrow_t&) noexcept { free(ptr); }
+void operator delete[](void* ptr, const std::nothrow_t&) noexcept { free(ptr); }
+void operator delete(void* ptr, std::align_val_t) noexcept { free(ptr); }
+void operator delete[](void* ptr, std::align_val_t) noexcept { free(ptr); }
+void operator delete(void* ptr, std::size_t, std::align_val_t) noexcept { free(ptr); }
+void operator delete[](void* ptr, std::size_t, std::align_val_t) noexcept { free(ptr); }
+void operator delete(void* ptr, std::align_val_t, const std::nothrow_t&) noexcept { free(ptr); }
+void operator delete[](void* ptr, std::align_val_t, const std::nothrow_t&) noexcept { free(ptr); }

@@ -1,0 +1,65 @@
+// ServerProcess: a long-lived child of the strategy serving requests over two pipes.
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+
+#include "harness/internal/child_protocol.h"
+#include "harness/internal/strategies.h"
+
+namespace memsoak::harness::internal {
+
+void ServerProcess::start(const StrategyContext& context, const std::function<void(int, int)>& body) {
+  int command[2];
+  int reply[2];
+  if (::pipe2(command, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe");
+  if (::pipe2(reply, O_CLOEXEC) != 0) {
+    ::close(command[0]);
+    ::close(command[1]);
+    throw std::system_error(errno, std::generic_category(), "pipe");
+  }
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(command[1]);
+    ::close(reply[0]);
+    prepare_child(context);
+    body(command[0], reply[1]);
+    ::_exit(0);
+  }
+  ::close(command[0]);
+  ::close(reply[1]);
+  if (pid < 0) {
+    ::close(command[1]);
+    ::close(reply[0]);
+    throw std::system_error(errno, std::generic_category(), "fork");
+  }
+  pid_ = pid;
+  command_fd_ = command[1];
+  reply_fd_ = reply[0];
+}
+
+bool ServerProcess::send(std::uint64_t value) noexcept {
+  // MSG_NOSIGNAL does not exist for pipes: SIGPIPE is ignored by the strategy process instead.
+  return ::write(command_fd_, &value, sizeof value) == static_cast<ssize_t>(sizeof value);
+}
+
+int ServerProcess::finish(bool kill_first, std::int64_t& peak_rss_bytes) noexcept {
+  peak_rss_bytes = kNotMeasured;
+  if (pid_ <= 0) return 0;
+  if (kill_first) ::kill(pid_, SIGKILL);
+  ::close(command_fd_);
+  int status = reap(pid_, peak_rss_bytes);
+  ::close(reply_fd_);
+  pid_ = -1;
+  command_fd_ = reply_fd_ = -1;
+  return status;
+}
+
+ServerProcess::~ServerProcess() {
+  std::int64_t ignored;
+  finish(true, ignored);
+}
+
+}  // namespace memsoak::harness::internal
