@@ -55,7 +55,7 @@ struct StrategyContext {
   std::uint64_t smaps_every_runs = 10;   // PSS/USS sampled on runs where i % K == 0
   // spawn: the command that runs one run in a fresh executable; the run index and the result
   // descriptor's number are appended. Empty: spawn is unavailable.
-  std::vector<std::string> spawn_argv;
+  std::vector<std::string> spawn_argv = {};
 };
 
 // A strategy owns the processes of one soak. Not thread-safe.

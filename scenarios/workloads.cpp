@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "harness/errors.h"
+#include "scenarios/plugin_workload.h"
 #include "scenarios/reranker/model_generate.h"
 #include "scenarios/reranker/reranker.h"
 #include "scenarios/reranker/reranker_workload.h"
@@ -50,6 +51,12 @@ BuiltWorkload make_reranker(const WorkloadRequest& request) {
   return {std::move(factory), std::move(info)};
 }
 
+BuiltWorkload make_plugin(const fs::path& library, const std::string& config) {
+  harness::WorkloadFactory factory = make_plugin_workload(library, config);
+  nlohmann::json info = {{"name", "plugin"}, {"plugin", describe_plugin(library)}, {"config", config}};
+  return {std::move(factory), std::move(info)};
+}
+
 }  // namespace
 
 std::vector<WorkloadDescription> list_workloads() {
@@ -65,6 +72,7 @@ std::vector<WorkloadDescription> list_workloads() {
 }
 
 BuiltWorkload make_workload(const WorkloadRequest& request) {
+  if (request.plugin) return make_plugin(*request.plugin, request.plugin_config);
   if (request.name == "synthetic") {
     SyntheticLeak leak = parse_synthetic_leak(request.leak);
     return {make_synthetic_workload(leak, request.seed), {{"name", "synthetic"}, {"leak", request.leak}}};
@@ -82,7 +90,9 @@ nlohmann::json request_to_json(const WorkloadRequest& request) {
       {"leak", request.leak},
       {"seed", request.seed},
       {"model_dir", request.model_dir ? nlohmann::json(fs::absolute(*request.model_dir).string()) : nullptr},
-      {"preset", request.preset}};
+      {"preset", request.preset},
+      {"plugin", request.plugin ? nlohmann::json(fs::absolute(*request.plugin).string()) : nullptr},
+      {"plugin_config", request.plugin_config}};
 }
 
 WorkloadRequest request_from_json(const nlohmann::json& json) {
@@ -92,6 +102,10 @@ WorkloadRequest request_from_json(const nlohmann::json& json) {
   request.seed = json.at("seed").get<std::uint64_t>();
   if (!json.at("model_dir").is_null()) request.model_dir = json.at("model_dir").get<std::string>();
   request.preset = json.at("preset").get<std::string>();
+  if (json.contains("plugin") && !json.at("plugin").is_null()) {
+    request.plugin = json.at("plugin").get<std::string>();
+    request.plugin_config = json.value("plugin_config", "");
+  }
   request.validate = false;
   return request;
 }

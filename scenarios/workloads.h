@@ -22,6 +22,10 @@ struct WorkloadRequest {
   // Load the model once up front to refuse a bad one before anything runs. Off in processes that
   // rebuild an already checked workload (spawned runs, executed strategy processes).
   bool validate = true;
+  // When set, the workload is this plugin library (scenarios/plugin/memsoak_plugin.h), given
+  // `plugin_config`; name, leak, seed and the reranker fields are then not used.
+  std::optional<std::filesystem::path> plugin = std::nullopt;
+  std::string plugin_config = "";
 };
 
 // The request as JSON for run.json ("workload_request"), and back.
@@ -40,8 +44,9 @@ struct WorkloadDescription {
 };
 
 // Validates the request (for the reranker: loads the model once, generating it first when
-// needed) and returns a factory. Throws InputError naming an unknown workload, a leak mode the
-// workload does not have, or a model file that is not valid.
+// needed; for a plugin: loads and checks the library and its config) and returns a factory.
+// Throws InputError naming an unknown workload, a leak mode the workload does not have, a model
+// file that is not valid, or a plugin library or config that memsoak or the plugin refuses.
 BuiltWorkload make_workload(const WorkloadRequest& request);
 
 std::vector<WorkloadDescription> list_workloads();

@@ -41,6 +41,8 @@ struct RunArgs {
   std::optional<std::string> budget;
   std::string seed = "1";
   std::string allocators = "glibc";
+  std::optional<std::string> plugin;
+  std::string plugin_config;
   std::optional<std::string> run_timeout;
   std::optional<std::string> memory_limit;
   std::optional<std::string> max_failures;
@@ -91,6 +93,19 @@ scenarios::WorkloadRequest make_workload_request(const RunArgs& args, std::uint6
     request.model_dir = *args.model;
   }
   request.preset = args.preset;
+  if (args.plugin) {
+    if (args.workload || args.leak || args.model) {
+      throw InputError(
+          fmt::format("--plugin '{}': the plugin is the workload; drop --workload, --leak and --model "
+                      "(pass its options with --plugin-config)",
+                      *args.plugin));
+    }
+    if (args.plugin->empty()) throw InputError("--plugin '': empty path");
+    request.plugin = *args.plugin;
+    request.plugin_config = args.plugin_config;
+    request.name = "plugin";
+    request.leak = "";
+  }
   return request;
 }
 
@@ -134,9 +149,10 @@ int run(const RunArgs& args, const std::vector<std::string>& argv) {
   config.workload_request = scenarios::request_to_json(request);
   config.workload = request.name;
   config.leak = request.leak;
-  config.scenario = args.workload
-                        ? fmt::format("{} --leak {}", request.name, request.leak)
-                        : fmt::format("default: {} --leak {} (the seed case)", request.name, request.leak);
+  config.scenario =
+      request.plugin  ? fmt::format("plugin {} {}", request.plugin->string(), request.plugin_config)
+      : args.workload ? fmt::format("{} --leak {}", request.name, request.leak)
+                      : fmt::format("default: {} --leak {} (the seed case)", request.name, request.leak);
   config.workload_info = workload.info;
   std::optional<fs::path> requested;
   if (args.out) requested = *args.out;
@@ -181,6 +197,8 @@ std::function<int()> add_run_command(CLI::App& app, const std::vector<std::strin
   cmd->add_option("--out", args->out, "run directory (default: memsoak-out/<UTC time>)");
   cmd->add_option("--budget", args->budget, "fail (exit 1) on growth above SIZE per run, e.g. 1KiB");
   cmd->add_option("--seed", args->seed, "seed of the workload's inputs")->capture_default_str();
+  cmd->add_option("--plugin", args->plugin, "a workload plugin (scenarios/plugin/memsoak_plugin.h)");
+  cmd->add_option("--plugin-config", args->plugin_config, "the plugin's configuration string");
   cmd->add_option("--allocator", args->allocators,
                   "comma-separated: glibc, glibc-arena2, jemalloc, tcmalloc, mimalloc")
       ->capture_default_str();
