@@ -10,6 +10,7 @@
 #include "harness/errors.h"
 #include "harness/run_directory.h"
 #include "harness/sample_file.h"
+#include "harness/units.h"
 
 namespace memsoak::reports {
 namespace fs = std::filesystem;
@@ -73,6 +74,69 @@ void fill_costs(StrategyReport& s, std::span<const RunRecord> records, const nlo
   if (ok_runs > 0) s.setup_ms_per_run = setup_ns_sum / static_cast<double>(ok_runs) / 1e6;
   auto elapsed_ns = get_or<double>(info, "elapsed_ns", 0.0);
   if (elapsed_ns > 0) s.runs_per_second = static_cast<double>(s.runs) / (elapsed_ns / 1e9);
+  if (info.contains("cpu_user_ns") && info["cpu_user_ns"].is_number()) {
+    s.cpu_user_seconds = info["cpu_user_ns"].get<double>() / 1e9;
+    s.cpu_system_seconds = get_or<double>(info, "cpu_system_ns", 0.0) / 1e9;
+  }
+  if (info.contains("stopped") && info["stopped"].is_string()) s.stopped = info["stopped"].get<std::string>();
+}
+
+std::optional<double> mean_of(const std::vector<double>& values) {
+  if (values.empty()) return std::nullopt;
+  double sum = 0;
+  for (double v : values) sum += v;
+  return sum / static_cast<double>(values.size());
+}
+
+// PSS, USS and whole-footprint PSS, sampled every few runs.
+void fill_sharing(StrategyReport& s, const std::vector<const RunRecord*>& analysed) {
+  std::vector<double> pss, uss, footprint;
+  for (const RunRecord* r : analysed) {
+    if (r->worker.pss_bytes != kNotMeasured) pss.push_back(static_cast<double>(r->worker.pss_bytes));
+    if (r->worker.uss_bytes != kNotMeasured) uss.push_back(static_cast<double>(r->worker.uss_bytes));
+    if (r->footprint_pss_bytes != kNotMeasured) footprint.push_back(static_cast<double>(r->footprint_pss_bytes));
+  }
+  s.pss_mean_bytes = mean_of(pss);
+  s.uss_mean_bytes = mean_of(uss);
+  s.footprint_pss_mean_bytes = mean_of(footprint);
+  if (!footprint.empty()) {
+    s.footprint_pss_peak_bytes = static_cast<std::int64_t>(*std::max_element(footprint.begin(), footprint.end()));
+  }
+}
+
+// Recycling strategies: the median over workers of each worker's Theil–Sen slope (live heap, or
+// RSS without it). Only workers that served at least 5 analysed runs count.
+std::optional<double> within_worker_growth(const std::vector<const RunRecord*>& analysed, bool use_heap) {
+  std::vector<double> slopes;
+  std::vector<double> segment;
+  auto close_segment = [&] {
+    if (segment.size() >= 5) slopes.push_back(theil_sen(segment).slope);
+    segment.clear();
+  };
+  for (std::size_t i = 0; i < analysed.size(); ++i) {
+    if (i > 0 && analysed[i]->worker_id != analysed[i - 1]->worker_id) close_segment();
+    std::int64_t value = use_heap ? analysed[i]->worker.heap_live_bytes : analysed[i]->worker.rss_bytes;
+    if (value != kNotMeasured) segment.push_back(static_cast<double>(value));
+  }
+  close_segment();
+  if (slopes.size() < 2) return std::nullopt;
+  return quantile(slopes, 0.5);
+}
+
+// A strategy that does not grow overall but grows within each worker's life is bounded by
+// recycling: say so rather than "stable".
+void classify_recycling(StrategyReport& s, const std::vector<const RunRecord*>& analysed) {
+  Verdict v = s.classification.verdict;
+  if (v != Verdict::kStable && v != Verdict::kPlateau) return;
+  const bool use_heap = s.heap.has_value();
+  s.within_worker_growth_bytes_per_run = within_worker_growth(analysed, use_heap);
+  if (!s.within_worker_growth_bytes_per_run || *s.within_worker_growth_bytes_per_run <= 0) return;
+  const double floor = use_heap ? kHeapNoiseFloorBytes : kRssNoiseFloorBytes;
+  const double per_run = *s.within_worker_growth_bytes_per_run;
+  if (per_run * static_cast<double>(analysed.size()) < floor) return;
+  s.classification = {Verdict::kBounded,
+                      fmt::format("{} grows {}/run within each worker and is reset when the worker is replaced",
+                                  use_heap ? "live heap" : "RSS", harness::format_bytes(per_run))};
 }
 
 StrategyReport analyse_strategy(const nlohmann::json& info, std::span<const RunRecord> records) {
@@ -104,6 +168,8 @@ StrategyReport analyse_strategy(const nlohmann::json& info, std::span<const RunR
   }
   if (!analysed.empty()) s.latency_ms = latency_percentiles(analysed);
   fill_costs(s, records, info);
+  fill_sharing(s, analysed);
+  classify_recycling(s, analysed);
   return s;
 }
 
@@ -165,6 +231,9 @@ Report analyse_run_directory_unchecked(const fs::path& run_dir) {
                                    (run_dir / "run.json").string(), run["budget_bytes_per_run"].dump()));
     }
     report.budget_bytes_per_run = run["budget_bytes_per_run"].get<std::uint64_t>();
+  }
+  if (run.contains("interrupted_by_signal") && run["interrupted_by_signal"].is_number_integer()) {
+    report.interrupted_by_signal = run["interrupted_by_signal"].get<int>();
   }
   for (std::size_t s = 0; s < by_strategy.size(); ++s) {
     report.strategies.push_back(analyse_strategy(strategies[s], by_strategy[s]));

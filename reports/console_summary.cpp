@@ -19,7 +19,8 @@ std::string growth_text(const char* what, const std::optional<SeriesGrowth>& g) 
 }  // namespace
 
 std::string summary_line(const StrategyReport& s) {
-  std::string line = fmt::format("  {:<12} {:<12} {}  {}", s.strategy, verdict_name(s.classification.verdict),
+  std::string label = s.allocator == "glibc" ? s.strategy : fmt::format("{} [{}]", s.strategy, s.allocator);
+  std::string line = fmt::format("  {:<20} {:<12} {}  {}", label, verdict_name(s.classification.verdict),
                                  growth_text("heap", s.heap), growth_text("RSS", s.rss));
   if (s.rss_peak_bytes)
     line += fmt::format("  peak {}", harness::format_bytes(static_cast<double>(*s.rss_peak_bytes)));

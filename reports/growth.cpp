@@ -32,6 +32,8 @@ std::string_view verdict_name(Verdict verdict) {
       return "plateau";
     case Verdict::kRetention:
       return "retention";
+    case Verdict::kBounded:
+      return "bounded";
     case Verdict::kInconclusive:
       return "inconclusive";
   }

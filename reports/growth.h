@@ -10,7 +10,7 @@
 
 namespace memsoak::reports {
 
-enum class Verdict { kStable, kLeak, kPlateau, kRetention, kInconclusive };
+enum class Verdict { kStable, kLeak, kPlateau, kRetention, kBounded, kInconclusive };
 
 std::string_view verdict_name(Verdict verdict);
 
@@ -43,6 +43,8 @@ struct Classification {
 // plateau: it grew, then stopped in the last third (a cache filling to its bound).
 // retention: RSS grows through to the end while the live heap does not (allocator retention).
 // stable: no significant growth above the noise floor. inconclusive: too few runs.
+// bounded (set by the analysis, not here): grows within each worker's life and is reset when a
+// recycling strategy replaces the worker — the sawtooth that recycling buys.
 Classification classify(const std::optional<SeriesGrowth>& heap, const SeriesGrowth& rss,
                         std::size_t analysed_runs);
 

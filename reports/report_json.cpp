@@ -55,6 +55,14 @@ nlohmann::ordered_json strategy_to_json(const StrategyReport& s) {
       {"latency_ms", latency},
       {"setup_ms_per_run", or_null(s.setup_ms_per_run)},
       {"digest_mismatches", s.digest_mismatches},
+      {"cpu_user_seconds", or_null(s.cpu_user_seconds)},
+      {"cpu_system_seconds", or_null(s.cpu_system_seconds)},
+      {"pss_mean_bytes", or_null(s.pss_mean_bytes)},
+      {"uss_mean_bytes", or_null(s.uss_mean_bytes)},
+      {"footprint_pss_mean_bytes", or_null(s.footprint_pss_mean_bytes)},
+      {"footprint_pss_peak_bytes", or_null(s.footprint_pss_peak_bytes)},
+      {"within_worker_growth_bytes_per_run", or_null(s.within_worker_growth_bytes_per_run)},
+      {"stopped", or_null(s.stopped)},
       {"rss_trend", trend_detail(s.rss)},
       {"heap_trend", trend_detail(s.heap)},
   };
@@ -73,6 +81,7 @@ nlohmann::ordered_json report_to_json(const Report& report) {
       {"warmup", report.warmup},
       {"budget_bytes_per_run", or_null(report.budget_bytes_per_run)},
       {"budget_violations", budget_violations(report)},
+      {"interrupted_by_signal", or_null(report.interrupted_by_signal)},
       {"strategies", strategies},
       // Allocation stacks are not sampled yet: an empty list here means "none attributed", and
       // "stacks_sampled" says why.

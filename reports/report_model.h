@@ -38,6 +38,14 @@ struct StrategyReport {
   std::optional<double> runs_per_second;
   std::optional<LatencyMs> latency_ms;
   std::optional<double> setup_ms_per_run;  // mean Workload::setup time paid per run
+  std::optional<double> cpu_user_seconds;    // all the strategy's processes
+  std::optional<double> cpu_system_seconds;
+  std::optional<std::int64_t> footprint_pss_peak_bytes;  // PSS of all its processes together
+  std::optional<double> footprint_pss_mean_bytes;
+  std::optional<double> pss_mean_bytes;  // of the process that ran the workload
+  std::optional<double> uss_mean_bytes;
+  std::optional<double> within_worker_growth_bytes_per_run;  // recycling strategies
+  std::optional<std::string> stopped;  // why the strategy stopped early (--max-failures)
 };
 
 struct Report {
@@ -48,6 +56,7 @@ struct Report {
   std::string leak;
   std::uint64_t warmup = 0;
   std::optional<std::uint64_t> budget_bytes_per_run;
+  std::optional<int> interrupted_by_signal;  // the soak was stopped early by SIGINT/SIGTERM
   std::vector<StrategyReport> strategies;
 };
 

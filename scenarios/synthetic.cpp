@@ -3,7 +3,10 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
+#include <csignal>
 #include <cstring>
+#include <thread>
 #include <list>
 #include <memory>
 #include <string>
@@ -85,6 +88,20 @@ class SyntheticWorkload final : public harness::Workload {
       case SyntheticLeak::Kind::kBounded:
         remember_bounded(run_index, rng);
         return;
+      case SyntheticLeak::Kind::kCrash:
+      case SyntheticLeak::Kind::kHang:
+      case SyntheticLeak::Kind::kHog:
+        if (run_index == leak_.count) inject_fault();
+        return;
+    }
+  }
+
+  void inject_fault() {
+    if (leak_.kind == SyntheticLeak::Kind::kCrash) std::raise(SIGSEGV);
+    if (leak_.kind == SyntheticLeak::Kind::kHang) std::this_thread::sleep_for(std::chrono::hours(1));
+    if (leak_.kind == SyntheticLeak::Kind::kHog) {
+      std::vector<char> hog(std::size_t{1} << 30, 1);
+      g_last_dropped = hog.data();
     }
   }
 
@@ -115,6 +132,15 @@ SyntheticLeak parse_synthetic_leak(std::string_view text) {
   constexpr std::string_view kKnown =
       "known for synthetic: none, dropped:SIZE, cache:SIZE, bounded:COUNTxSIZE";
   if (text == "none") return {};
+  for (auto [name, kind] : {std::pair{"crash:", SyntheticLeak::Kind::kCrash}, std::pair{"hang:", SyntheticLeak::Kind::kHang},
+                            std::pair{"hog:", SyntheticLeak::Kind::kHog}}) {
+    if (text.starts_with(name)) {
+      SyntheticLeak fault;
+      fault.kind = kind;
+      fault.count = harness::parse_count(text.substr(std::string_view(name).size()), fmt::format("--leak '{}': run", text));
+      return fault;
+    }
+  }
   std::size_t colon = text.find(':');
   if (colon == std::string_view::npos) bad_leak(text, fmt::format("unknown leak mode ({})", kKnown));
   std::string_view kind = text.substr(0, colon);

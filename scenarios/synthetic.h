@@ -14,10 +14,14 @@ namespace memsoak::scenarios {
 //   cache:SIZE            SIZE bytes per run kept reachable in a cache that is never pruned
 //                         (a logical leak: LeakSanitizer sees nothing wrong)
 //   bounded:COUNTxSIZE    an LRU of COUNT entries of SIZE bytes: grows for COUNT runs, then flat
+// and, for testing how strategies survive faults, on run K only:
+//   crash:K               a segmentation fault
+//   hang:K                sleeps for an hour
+//   hog:K                 allocates and touches 1 GiB (fails under --child-memory-limit)
 struct SyntheticLeak {
-  enum class Kind { kNone, kDropped, kCache, kBounded } kind = Kind::kNone;
+  enum class Kind { kNone, kDropped, kCache, kBounded, kCrash, kHang, kHog } kind = Kind::kNone;
   std::uint64_t size_bytes = 0;
-  std::uint64_t count = 0;  // bounded only
+  std::uint64_t count = 0;  // bounded: entries; faults: the run index K
 };
 
 // Throws InputError naming the text when it is not one of the modes above.

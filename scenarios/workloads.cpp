@@ -67,7 +67,7 @@ std::vector<WorkloadDescription> list_workloads() {
         "fragmentation"}},
       {"synthetic",
        "a mix of small, medium and large allocations per run",
-       {"none", "dropped:SIZE", "cache:SIZE", "bounded:COUNTxSIZE"}},
+       {"none", "dropped:SIZE", "cache:SIZE", "bounded:COUNTxSIZE", "crash:K", "hang:K", "hog:K"}},
   };
 }
 

@@ -2,7 +2,13 @@
 // verdict a user expects under in-process and fork, and both strategies compute the same outputs.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <map>
+#include <thread>
 
 #include "harness/sample_file.h"
 #include "tests/tools/run_memsoak.h"
@@ -128,6 +134,111 @@ TEST_F(Soak, RerankerWithoutALeakIsStable) {
   for (const char* name : {"in-process", "fork"}) {
     EXPECT_EQ(strategy(report("run"), name)["verdict"], "stable")
         << strategy(report("run"), name)["verdict_reason"];
+  }
+}
+
+// Every process strategy on the same leak: only the one that keeps its process keeps the leak.
+TEST_F(Soak, EachStrategyOnADroppedBuffer) {
+  nlohmann::json r = soak("dropped:4096", "in-process,fork,zygote,spawn,recycle:50", "600");
+  EXPECT_EQ(strategy(r, "in-process")["verdict"], "leak");
+  for (const char* name : {"fork", "zygote", "spawn"}) {
+    nlohmann::json s = strategy(r, name);
+    EXPECT_EQ(s["verdict"], "stable") << name << ": " << s["verdict_reason"];
+    EXPECT_EQ(s["digest_mismatches"], 0) << name;
+    EXPECT_EQ(s["failed_runs"], 0) << name;
+  }
+  nlohmann::json recycle = strategy(r, "recycle:50");
+  EXPECT_EQ(recycle["verdict"], "bounded") << recycle["verdict_reason"];
+  EXPECT_NEAR(recycle["within_worker_growth_bytes_per_run"].get<double>(), 4096, 4096 * 0.05);
+  // Zygote children share the template's pages: their unique memory is below their RSS.
+  nlohmann::json zygote = strategy(r, "zygote");
+  EXPECT_LT(zygote["uss_mean_bytes"].get<double>(), zygote["pss_mean_bytes"].get<double>());
+  EXPECT_GT(zygote["footprint_pss_peak_bytes"].get<double>(), 0);
+  EXPECT_GT(strategy(r, "spawn")["latency_ms"]["p50"].get<double>(),
+            strategy(r, "in-process")["latency_ms"]["p50"].get<double>())
+      << "a fresh executable per run costs more than a call";
+}
+
+TEST_F(Soak, EveryAllocatorRunsAndTheHeapCountersStillSeeTheLeak) {
+  CommandResult r = memsoak({"run", "--workload", "synthetic", "--leak", "dropped:4096", "--strategy", "in-process",
+                             "--allocator", "glibc,glibc-arena2,jemalloc,tcmalloc,mimalloc", "--iterations", "300",
+                             "--out", "run", "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json entries = report("run")["strategies"];
+  ASSERT_EQ(entries.size(), 5u);
+  for (const auto& s : entries) {
+    EXPECT_EQ(s["failed_runs"], 0) << s["allocator"];
+    EXPECT_EQ(s["verdict"], "leak") << s["allocator"] << ": " << s["verdict_reason"];
+    EXPECT_NEAR(s["heap_growth_bytes_per_run"].get<double>(), 4096, 4096 * 0.05) << s["allocator"];
+  }
+}
+
+TEST_F(Soak, TrimHoldsLessRssThanPlainInProcessOnAFragmentedHeap) {
+  CommandResult r = memsoak({"run", "--workload", "reranker", "--leak", "fragmentation", "--strategy",
+                             "in-process,in-process+trim", "--iterations", "400", "--out", "run", "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json report_json = report("run");
+  double plain = strategy(report_json, "in-process")["rss_last_bytes"].get<double>();
+  double trimmed = strategy(report_json, "in-process+trim")["rss_last_bytes"].get<double>();
+  EXPECT_LT(trimmed, plain);
+}
+
+// Faults on run 5 of 40: each strategy records one failed run with its reason and finishes.
+TEST_F(Soak, CrashesHangsAndMemoryHogsAreFailedRunsAndTheSoakGoesOn) {
+  struct Case {
+    const char* leak;
+    std::vector<std::string> extra;
+    const char* reason;
+  };
+  for (const Case& c : {Case{"crash:5", {}, "signal 11"}, Case{"hang:5", {"--run-timeout", "1s"}, "--run-timeout"},
+                        Case{"hog:5", {"--child-memory-limit", "512MiB"}, "bad_alloc"}}) {
+    std::string out = std::string("run-") + c.leak;
+    out.erase(out.find(':'), 1);
+    std::vector<std::string> args = {"run", "--workload", "synthetic", "--leak", c.leak, "--strategy",
+                                     "in-process,fork,zygote,recycle:10", "--iterations", "40", "--out", out, "--quiet"};
+    args.insert(args.end(), c.extra.begin(), c.extra.end());
+    CommandResult r = memsoak(args);
+    ASSERT_EQ(r.exit_code, 0) << c.leak << ": " << r.err;
+    for (const auto& s : report(out)["strategies"]) {
+      EXPECT_EQ(s["runs"], 40) << c.leak << " " << s["strategy"];
+      EXPECT_EQ(s["failed_runs"], 1) << c.leak << " " << s["strategy"];
+    }
+    std::string log = read_text(work_ / out / "run.log");
+    EXPECT_NE(log.find(c.reason), std::string::npos) << log;
+  }
+}
+
+TEST_F(Soak, MaxFailuresStopsAStrategyWithAClearMessage) {
+  CommandResult r = memsoak({"run", "--workload", "synthetic", "--leak", "crash:0", "--strategy", "fork",
+                             "--iterations", "50", "--max-failures", "1", "--out", "run", "--quiet"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("--max-failures"), std::string::npos) << r.err;
+  EXPECT_EQ(strategy(report("run"), "fork")["runs"], 1);
+}
+
+// Ctrl-C mid-soak: exit 130, a report of what was measured, and no process of the soak left.
+TEST_F(Soak, SigintWritesTheReportAndLeavesNoProcessBehind) {
+  std::string command = "cd " + shell_quote(work_.string()) + " && exec " + shell_quote(MEMSOAK_BINARY) +
+                        " run --workload synthetic --strategy in-process,zygote --iterations 1000000 --out run --quiet";
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  ::kill(pid, SIGINT);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 130);
+  nlohmann::json r = report("run");
+  EXPECT_EQ(r["interrupted_by_signal"], SIGINT);
+  EXPECT_GT(strategy(r, "in-process")["runs"].get<int>(), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::string cmdline = read_text(entry.path() / "cmdline");
+    for (char& ch : cmdline) ch = ch == '\0' ? ' ' : ch;
+    EXPECT_EQ(cmdline.find(work_.string()), std::string::npos) << "left behind: " << entry.path() << " " << cmdline;
   }
 }
 
