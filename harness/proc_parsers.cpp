@@ -47,8 +47,8 @@ std::optional<StatFields> parse_stat(std::string_view text) noexcept {
   text.remove_prefix(close + 1);
   StatFields f;
   std::uint64_t ignored = 0;
-  // Now at field 3 (state, a letter), then 4..9.
-  if (!skip_fields(text, 7)) return std::nullopt;
+  // Now at field 3 (state, a letter), then 4 (ppid), then 5..9.
+  if (!skip_fields(text, 1) || !next_number(text, f.ppid) || !skip_fields(text, 5)) return std::nullopt;
   if (!next_number(text, f.minor_faults) || !next_number(text, ignored) ||
       !next_number(text, f.major_faults) || !next_number(text, ignored) ||
       !next_number(text, f.utime_ticks) || !next_number(text, f.stime_ticks)) {
@@ -82,6 +82,19 @@ std::optional<SmapsRollup> parse_smaps_rollup(std::string_view text) noexcept {
   }
   if (found < 3) return std::nullopt;
   return rollup;
+}
+
+bool parse_pid_list(std::string_view text, std::vector<std::uint64_t>& out) {
+  std::size_t old_size = out.size();
+  while (text.find_first_not_of(" \n") != std::string_view::npos) {
+    std::uint64_t pid = 0;
+    if (!next_number(text, pid)) {
+      out.resize(old_size);
+      return false;
+    }
+    out.push_back(pid);
+  }
+  return true;
 }
 
 }  // namespace memsoak::harness

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 namespace memsoak::harness {
 
@@ -17,6 +18,7 @@ struct StatmPages {
 
 // The fields memsoak uses from /proc/PID/stat (field numbers as in proc(5)).
 struct StatFields {
+  std::uint64_t ppid = 0;          // field 4: the parent's process id (0 for the kernel's roots)
   std::uint64_t minor_faults = 0;  // field 10
   std::uint64_t major_faults = 0;  // field 12
   std::uint64_t utime_ticks = 0;   // field 14
@@ -37,5 +39,10 @@ std::optional<StatmPages> parse_statm(std::string_view text) noexcept;
 std::optional<StatFields> parse_stat(std::string_view text) noexcept;
 // Needs the Pss, Private_Clean and Private_Dirty lines ("Pss:   1234 kB"); nullopt without them.
 std::optional<SmapsRollup> parse_smaps_rollup(std::string_view text) noexcept;
+
+// /proc/PID/task/TID/children: process ids separated by spaces, usually with a trailing space;
+// empty text is an empty list. Appends them to `out` and returns true, or returns false (leaving
+// `out` as it was) on anything else. Allocates: for the process-tree scan, not for a forked child.
+bool parse_pid_list(std::string_view text, std::vector<std::uint64_t>& out);
 
 }  // namespace memsoak::harness

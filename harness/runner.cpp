@@ -121,6 +121,8 @@ nlohmann::json initial_run_json(const SoakConfig& config) {
       {"run_timeout_ms", or_null(config.run_timeout_ms)},
       {"memory_limit_bytes", or_null(config.memory_limit_bytes)},
       {"max_failures", or_null(config.max_failures)},
+      {"exec_command",
+       config.exec_command.empty() ? nlohmann::json(nullptr) : nlohmann::json(config.exec_command)},
       {"heap_counters", heap_counters_available() ? nlohmann::json("memsoak-counting-malloc") : nullptr},
       {"strategies", entries},
       {"strategy_list", strategy_list(config.strategies)},
@@ -163,13 +165,15 @@ std::string entry_label(const SoakEntry& entry) {
 }
 
 StrategyContext make_context(const SoakConfig& config, const WorkloadFactory& factory, std::uint32_t index,
-                             const SoakOptions& options) {
+                             const std::filesystem::path& run_dir, const SoakOptions& options) {
   StrategyContext context;
   context.factory = factory;
   context.run_timeout_ms = config.run_timeout_ms;
   context.memory_limit_bytes = config.memory_limit_bytes;
   context.seed = config.seed;
   if (options.spawn_argv) context.spawn_argv = options.spawn_argv(index);
+  context.exec_command = config.exec_command;
+  context.worker_log_path = (run_dir / "run.log").string();
   return context;
 }
 
@@ -181,7 +185,7 @@ void entry_loop(const SoakConfig& config, std::uint32_t index, std::uint64_t fir
   SampleWriter samples(run_dir / "samples.bin", SampleWriter::Mode::kAppend);
   ProcessSampler self;
   ProgressBar progress(options.progress_stream, options.show_progress);
-  auto strategy = make_strategy(entry.spec, make_context(config, factory, index, options));
+  auto strategy = make_strategy(entry.spec, make_context(config, factory, index, run_dir, options));
   progress.begin(entry_label(entry), config.iterations);
   strategy->start();
   for (std::uint64_t i = first_run; i < config.iterations; ++i) {
@@ -472,6 +476,9 @@ SoakConfig read_soak_config(const std::filesystem::path& run_dir) {
     config.run_timeout_ms = static_cast<std::int64_t>(optional_number("run_timeout_ms"));
     config.memory_limit_bytes = optional_number("memory_limit_bytes");
     config.max_failures = optional_number("max_failures");
+    if (run.contains("exec_command") && run["exec_command"].is_string()) {
+      config.exec_command = run["exec_command"].get<std::string>();
+    }
     config.workload_info = run.value("workload_info", nlohmann::json::object());
     config.workload_request = run.value("workload_request", nlohmann::json::object());
     return config;

@@ -29,6 +29,7 @@ struct SoakConfig {
   std::int64_t run_timeout_ms = 0;       // 0: none
   std::uint64_t memory_limit_bytes = 0;  // 0: none
   std::uint64_t max_failures = 0;        // per strategy; 0: no limit
+  std::string exec_command;              // --exec: an external worker instead of the factory's workload
   std::vector<std::string> command_line;
   nlohmann::json workload_info = nlohmann::json::object();     // what the workload says of itself
   nlohmann::json workload_request = nlohmann::json::object();  // enough to rebuild it elsewhere

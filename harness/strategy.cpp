@@ -67,7 +67,22 @@ std::vector<StrategySpec> parse_strategy_list(std::string_view list) {
   return specs;
 }
 
+void check_strategies_for_exec(const std::vector<StrategySpec>& specs) {
+  for (const StrategySpec& spec : specs) {
+    if (spec.kind == StrategyKind::kZygote || spec.kind == StrategyKind::kSpawn || spec.trim) {
+      throw InputError(fmt::format(
+          "--strategy '{}': does not apply to an --exec worker, whose process memsoak cannot fork or trim "
+          "(use in-process, fork, recycle:N or recycle-rss:SIZE)",
+          spec.name));
+    }
+  }
+}
+
 std::unique_ptr<Strategy> make_strategy(const StrategySpec& spec, const StrategyContext& context) {
+  if (!context.exec_command.empty()) {
+    check_strategies_for_exec({spec});
+    return std::make_unique<internal::ExternalWorkerStrategy>(spec, context);
+  }
   switch (spec.kind) {
     case StrategyKind::kInProcess:
       return std::make_unique<internal::InProcessStrategy>(spec, context);

@@ -56,7 +56,15 @@ struct StrategyContext {
   // spawn: the command that runs one run in a fresh executable; the run index and the result
   // descriptor's number are appended. Empty: spawn is unavailable.
   std::vector<std::string> spawn_argv = {};
+  // --exec: the workload is an external worker speaking protocol v1, run as `/bin/sh -c CMD`;
+  // its stderr is appended to `worker_log_path`. Empty: the workload is `factory`.
+  std::string exec_command = {};
+  std::string worker_log_path = {};
 };
+
+// Throws InputError for a strategy that does not apply to external workers (zygote, spawn and
+// in-process+trim need memsoak to hold the workload in its own process).
+void check_strategies_for_exec(const std::vector<StrategySpec>& specs);
 
 // A strategy owns the processes of one soak. Not thread-safe.
 class Strategy {

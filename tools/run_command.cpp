@@ -34,7 +34,7 @@ struct RunArgs {
   std::optional<std::string> leak;  // default: model-registry for the default scenario, else none
   std::optional<std::string> model;
   std::string preset = "tiny";
-  std::string strategies = "in-process,fork";
+  std::string strategies = "in-process,fork,zygote,recycle:100";
   std::string iterations = "2000";
   std::optional<std::string> warmup;  // default: a tenth of the iterations
   std::optional<std::string> out;     // default: memsoak-out/<UTC time>
@@ -42,12 +42,23 @@ struct RunArgs {
   std::string seed = "1";
   std::string allocators = "glibc";
   std::optional<std::string> plugin;
+  std::optional<std::string> exec;
   std::string plugin_config;
   std::optional<std::string> run_timeout;
   std::optional<std::string> memory_limit;
   std::optional<std::string> max_failures;
   bool quiet = false;
 };
+
+// The factory of an --exec soak: never called, since the strategies talk to the worker.
+harness::WorkloadFactory no_native_workload() {
+  return []() -> std::unique_ptr<harness::Workload> {
+    throw std::logic_error("an --exec soak has no native workload");
+  };
+}
+
+int soak_and_report(const struct RunArgs& args, const harness::SoakConfig& config,
+                    const scenarios::BuiltWorkload& workload);
 
 std::string self_executable() { return fs::read_symlink("/proc/self/exe").string(); }
 
@@ -140,9 +151,32 @@ harness::SoakConfig make_soak_config(const RunArgs& args, const std::vector<std:
   return config;
 }
 
+// --exec: the workload is the external worker; memsoak holds none of its own.
+scenarios::BuiltWorkload external_worker(const RunArgs& args, harness::SoakConfig& config) {
+  if (args.workload || args.leak || args.model || args.plugin) {
+    throw InputError(
+        fmt::format("--exec '{}': the worker is the workload; drop --workload, --leak, --model and --plugin",
+                    *args.exec));
+  }
+  if (args.exec->find_first_not_of(" \t") == std::string::npos) throw InputError("--exec '': empty command");
+  if (config.allocators.size() != 1 || config.allocators.front() != harness::Allocator::kGlibc) {
+    // LD_PRELOAD would reach the worker through the environment, but memsoak's own counters
+    // could not see inside it; keep the comparison honest by refusing rather than half-applying.
+    throw InputError("--allocator: applies to native workloads only, not to an --exec worker");
+  }
+  harness::check_strategies_for_exec(config.strategies);
+  config.exec_command = *args.exec;
+  config.workload = "exec";
+  config.scenario = fmt::format("external worker: {}", *args.exec);
+  config.workload_request = {{"name", "exec"}};
+  config.workload_info = {{"name", "exec"}, {"command", *args.exec}, {"protocol", 1}};
+  return {no_native_workload(), config.workload_info};
+}
+
 int run(const RunArgs& args, const std::vector<std::string>& argv) {
   // Everything is validated before the run directory is created: bad input leaves nothing.
   harness::SoakConfig config = make_soak_config(args, argv);
+  if (args.exec) return soak_and_report(args, config, external_worker(args, config));
   scenarios::WorkloadRequest request = make_workload_request(args, config.seed);
   scenarios::BuiltWorkload workload = scenarios::make_workload(request);
   if (workload.info.contains("model_dir")) request.model_dir = workload.info["model_dir"].get<std::string>();
@@ -154,6 +188,11 @@ int run(const RunArgs& args, const std::vector<std::string>& argv) {
       : args.workload ? fmt::format("{} --leak {}", request.name, request.leak)
                       : fmt::format("default: {} --leak {} (the seed case)", request.name, request.leak);
   config.workload_info = workload.info;
+  return soak_and_report(args, config, workload);
+}
+
+int soak_and_report(const RunArgs& args, const harness::SoakConfig& config,
+                    const scenarios::BuiltWorkload& workload) {
   std::optional<fs::path> requested;
   if (args.out) requested = *args.out;
   fs::path run_dir = harness::create_run_directory(requested);
@@ -174,6 +213,7 @@ int run(const RunArgs& args, const std::vector<std::string>& argv) {
 
 // Rebuilds the workload that run.json of `run_dir` records.
 harness::WorkloadFactory recorded_workload(const harness::SoakConfig& config) {
+  if (!config.exec_command.empty()) return no_native_workload();
   try {
     return scenarios::make_workload(scenarios::request_from_json(config.workload_request)).factory;
   } catch (const nlohmann::json::exception& e) {
@@ -197,6 +237,7 @@ std::function<int()> add_run_command(CLI::App& app, const std::vector<std::strin
   cmd->add_option("--out", args->out, "run directory (default: memsoak-out/<UTC time>)");
   cmd->add_option("--budget", args->budget, "fail (exit 1) on growth above SIZE per run, e.g. 1KiB");
   cmd->add_option("--seed", args->seed, "seed of the workload's inputs")->capture_default_str();
+  cmd->add_option("--exec", args->exec, "an external worker speaking protocol v1 (docs/worker-protocol.md)");
   cmd->add_option("--plugin", args->plugin, "a workload plugin (scenarios/plugin/memsoak_plugin.h)");
   cmd->add_option("--plugin-config", args->plugin_config, "the plugin's configuration string");
   cmd->add_option("--allocator", args->allocators,

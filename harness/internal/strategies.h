@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 
+#include "harness/external_worker.h"
 #include "harness/sampler.h"
 #include "harness/splitmix64.h"
 #include "harness/strategy.h"
@@ -115,6 +116,28 @@ class SpawnStrategy final : public Strategy {
  private:
   StrategyContext context_;
   std::optional<ProcessSampler> self_;
+};
+
+// --exec workers: `in-process` keeps one worker for all runs, `fork` starts a fresh one per run,
+// `recycle:N[~J]` and `recycle-rss:SIZE` replace it as for native workloads. A worker that breaks
+// the protocol, crashes or hangs is replaced before the next run.
+class ExternalWorkerStrategy final : public Strategy {
+ public:
+  ExternalWorkerStrategy(StrategySpec spec, StrategyContext context);
+  ~ExternalWorkerStrategy() override;
+  void start() override {}
+  RunOutcome run(std::uint64_t run_index) override;
+  void stop() noexcept override;
+
+ private:
+  bool should_retire(const RunOutcome& outcome) const;
+  StrategySpec spec_;
+  StrategyContext context_;
+  SplitMix64 jitter_;
+  std::unique_ptr<ExternalWorker> worker_;
+  std::uint64_t worker_generation_ = 0;
+  std::uint64_t runs_in_worker_ = 0;
+  std::uint64_t worker_run_limit_ = 0;  // 0: no limit
 };
 
 // True when run `run_index` samples smaps (PSS/USS).

@@ -88,7 +88,7 @@ TEST_F(MemsoakCli, RunJsonRecordsConfigAndEnvironment) {
   EXPECT_EQ(run["seed"], 9);
   EXPECT_EQ(run["iterations"], 40);
   EXPECT_EQ(run["warmup"], 4);
-  EXPECT_EQ(run["strategies"].size(), 2u);
+  EXPECT_EQ(run["strategies"].size(), 4u) << "in-process, fork, zygote, recycle:100";
   EXPECT_EQ(run["strategies"][1]["completed_runs"], 40);
   for (const char* key : {"kernel", "glibc", "compiler", "cpus", "memory_bytes"}) {
     EXPECT_TRUE(run["environment"].contains(key)) << key;
@@ -97,7 +97,9 @@ TEST_F(MemsoakCli, RunJsonRecordsConfigAndEnvironment) {
 }
 
 TEST_F(MemsoakCli, ReportRebuildsFromTheRunDirectory) {
-  ASSERT_EQ(memsoak({"run", "--iterations", "100", "--out", "r", "--quiet"}).exit_code, 0);
+  ASSERT_EQ(memsoak({"run", "--strategy", "in-process,fork", "--iterations", "100", "--out", "r", "--quiet"})
+                .exit_code,
+            0);
   nlohmann::json first = report("r");
   fs::remove(work_ / "r" / "report.json");
   CommandResult r = memsoak({"report", "r"});
@@ -107,7 +109,9 @@ TEST_F(MemsoakCli, ReportRebuildsFromTheRunDirectory) {
 }
 
 TEST_F(MemsoakCli, ReportWorksOnARunCutShortByACrash) {
-  ASSERT_EQ(memsoak({"run", "--iterations", "100", "--out", "r", "--quiet"}).exit_code, 0);
+  ASSERT_EQ(memsoak({"run", "--strategy", "in-process,fork", "--iterations", "100", "--out", "r", "--quiet"})
+                .exit_code,
+            0);
   // A crash mid-write leaves part of a record at the end.
   fs::resize_file(work_ / "r" / "samples.bin", fs::file_size(work_ / "r" / "samples.bin") - 100);
   CommandResult r = memsoak({"report", "r"});
@@ -213,6 +217,23 @@ TEST_F(MemsoakCli, RerankRefusesBadInput) {
     EXPECT_NE(r.err.find(named), std::string::npos) << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   }
+}
+
+TEST_F(MemsoakCli, ExecRefusesStrategiesAndOptionsThatDoNotApply) {
+  expect_refused({"run", "--exec", "true", "--strategy", "zygote"}, "'zygote'");
+  expect_refused({"run", "--exec", "true", "--strategy", "in-process+trim"}, "'in-process+trim'");
+  expect_refused({"run", "--exec", "true", "--strategy", "spawn"}, "'spawn'");
+  expect_refused({"run", "--exec", "true", "--leak", "none"}, "--exec");
+  expect_refused({"run", "--exec", "  "}, "--exec ''");
+}
+
+TEST_F(MemsoakCli, UnknownAllocatorIsRefused) { expect_refused({"run", "--allocator", "hoard"}, "'hoard'"); }
+
+TEST_F(MemsoakCli, BadFaultOptionsAreRefused) {
+  expect_refused({"run", "--run-timeout", "soon"}, "'soon'");
+  expect_refused({"run", "--run-timeout", "0"}, "--run-timeout");
+  expect_refused({"run", "--child-memory-limit", "1KiB"}, "'1KiB'");
+  expect_refused({"run", "--max-failures", "-1"}, "-1");
 }
 
 TEST_F(MemsoakCli, ListNamesStrategiesAndLeakModes) {

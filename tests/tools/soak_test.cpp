@@ -1,7 +1,6 @@
 // Soaks on real processes (label "soak"): each leak mode of the synthetic workload gets the
 // verdict a user expects under in-process and fork, and both strategies compute the same outputs.
 #include <gtest/gtest.h>
-
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -160,9 +159,9 @@ TEST_F(Soak, EachStrategyOnADroppedBuffer) {
 }
 
 TEST_F(Soak, EveryAllocatorRunsAndTheHeapCountersStillSeeTheLeak) {
-  CommandResult r = memsoak({"run", "--workload", "synthetic", "--leak", "dropped:4096", "--strategy", "in-process",
-                             "--allocator", "glibc,glibc-arena2,jemalloc,tcmalloc,mimalloc", "--iterations", "300",
-                             "--out", "run", "--quiet"});
+  CommandResult r = memsoak({"run", "--workload", "synthetic", "--leak", "dropped:4096", "--strategy",
+                             "in-process", "--allocator", "glibc,glibc-arena2,jemalloc,tcmalloc,mimalloc",
+                             "--iterations", "300", "--out", "run", "--quiet"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   nlohmann::json entries = report("run")["strategies"];
   ASSERT_EQ(entries.size(), 5u);
@@ -190,12 +189,23 @@ TEST_F(Soak, CrashesHangsAndMemoryHogsAreFailedRunsAndTheSoakGoesOn) {
     std::vector<std::string> extra;
     const char* reason;
   };
-  for (const Case& c : {Case{"crash:5", {}, "signal 11"}, Case{"hang:5", {"--run-timeout", "1s"}, "--run-timeout"},
-                        Case{"hog:5", {"--child-memory-limit", "512MiB"}, "bad_alloc"}}) {
+  for (const Case& c :
+       {Case{"crash:5", {}, "signal 11"}, Case{"hang:5", {"--run-timeout", "1s"}, "--run-timeout"},
+        Case{"hog:5", {"--child-memory-limit", "512MiB"}, "bad_alloc"}}) {
     std::string out = std::string("run-") + c.leak;
     out.erase(out.find(':'), 1);
-    std::vector<std::string> args = {"run", "--workload", "synthetic", "--leak", c.leak, "--strategy",
-                                     "in-process,fork,zygote,recycle:10", "--iterations", "40", "--out", out, "--quiet"};
+    std::vector<std::string> args = {"run",
+                                     "--workload",
+                                     "synthetic",
+                                     "--leak",
+                                     c.leak,
+                                     "--strategy",
+                                     "in-process,fork,zygote,recycle:10",
+                                     "--iterations",
+                                     "40",
+                                     "--out",
+                                     out,
+                                     "--quiet"};
     args.insert(args.end(), c.extra.begin(), c.extra.end());
     CommandResult r = memsoak(args);
     ASSERT_EQ(r.exit_code, 0) << c.leak << ": " << r.err;
@@ -218,8 +228,9 @@ TEST_F(Soak, MaxFailuresStopsAStrategyWithAClearMessage) {
 
 // Ctrl-C mid-soak: exit 130, a report of what was measured, and no process of the soak left.
 TEST_F(Soak, SigintWritesTheReportAndLeavesNoProcessBehind) {
-  std::string command = "cd " + shell_quote(work_.string()) + " && exec " + shell_quote(MEMSOAK_BINARY) +
-                        " run --workload synthetic --strategy in-process,zygote --iterations 1000000 --out run --quiet";
+  std::string command =
+      "cd " + shell_quote(work_.string()) + " && exec " + shell_quote(MEMSOAK_BINARY) +
+      " run --workload synthetic --strategy in-process,zygote --iterations 1000000 --out run --quiet";
   pid_t pid = ::fork();
   if (pid == 0) {
     ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
@@ -238,7 +249,43 @@ TEST_F(Soak, SigintWritesTheReportAndLeavesNoProcessBehind) {
   for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
     std::string cmdline = read_text(entry.path() / "cmdline");
     for (char& ch : cmdline) ch = ch == '\0' ? ' ' : ch;
-    EXPECT_EQ(cmdline.find(work_.string()), std::string::npos) << "left behind: " << entry.path() << " " << cmdline;
+    EXPECT_EQ(cmdline.find(work_.string()), std::string::npos)
+        << "left behind: " << entry.path() << " " << cmdline;
+  }
+}
+
+// The example Python worker (a LangFlow-style reranker component): its module-level history list
+// leaks with one persistent worker, and a fresh worker per run reclaims it.
+TEST_F(Soak, PythonWorkerLeaksInProcessAndIsStableWithFork) {
+  const std::string worker = std::string(MEMSOAK_SOURCE_DIR) + "/scenarios/workers/reranker_worker.py";
+  CommandResult r = memsoak({"run", "--exec", "exec /usr/bin/python3 " + worker + " --leak", "--strategy",
+                             "in-process", "--iterations", "150", "--out", "persistent", "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json persistent = strategy(report("persistent"), "in-process");
+  EXPECT_EQ(persistent["verdict"], "leak") << persistent["verdict_reason"];
+  EXPECT_TRUE(persistent["heap_growth_bytes_per_run"].is_null()) << "memsoak cannot see a worker's heap";
+
+  r = memsoak({"run", "--exec", "exec /usr/bin/python3 " + worker + " --leak", "--strategy", "fork",
+               "--iterations", "40", "--out", "fresh", "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json fresh = strategy(report("fresh"), "fork");
+  EXPECT_EQ(fresh["verdict"], "stable") << fresh["verdict_reason"];
+  EXPECT_EQ(fresh["failed_runs"], 0);
+}
+
+// A worker that crashes, hangs or prints garbage on run 5: a failed run each, replaced, finished.
+TEST_F(Soak, ExternalWorkerFaultsAreFailedRunsAndTheWorkerIsReplaced) {
+  for (const char* fault : {"--crash-on", "--hang-on", "--garbage-on"}) {
+    std::string out = std::string("run") + fault;
+    CommandResult r = memsoak(
+        {"run", "--exec", "exec " + std::string(MEMSOAK_EXAMPLE_WORKER) + " " + fault + " 5", "--strategy",
+         "in-process,recycle:10", "--iterations", "40", "--run-timeout", "1s", "--out", out, "--quiet"});
+    ASSERT_EQ(r.exit_code, 0) << fault << ": " << r.err;
+    for (const auto& s : report(out)["strategies"]) {
+      EXPECT_EQ(s["runs"], 40) << fault << " " << s["strategy"];
+      EXPECT_EQ(s["failed_runs"], 1) << fault << " " << s["strategy"] << " "
+                                     << read_text(work_ / out / "run.log");
+    }
   }
 }
 
