@@ -104,6 +104,9 @@ void fill_sharing(StrategyReport& s, const std::vector<const RunRecord*>& analys
   }
 }
 
+// Overall growth below this share of the within-worker growth counts as reset by recycling.
+constexpr double kBoundedOverallShare = 0.1;
+
 // Recycling strategies: the median over workers of each worker's Theil–Sen slope (live heap, or
 // RSS without it). Only workers that served at least 5 analysed runs count.
 std::optional<double> within_worker_growth(const std::vector<const RunRecord*>& analysed, bool use_heap) {
@@ -123,20 +126,24 @@ std::optional<double> within_worker_growth(const std::vector<const RunRecord*>& 
   return quantile(slopes, 0.5);
 }
 
-// A strategy that does not grow overall but grows within each worker's life is bounded by
-// recycling: say so rather than "stable".
+// A strategy whose memory grows within each worker's life but is reset when the worker is
+// replaced is bounded by recycling, not leaking: the slope over the whole window (which partial
+// first and last workers can tilt) must be small next to the slope within a worker.
 void classify_recycling(StrategyReport& s, const std::vector<const RunRecord*>& analysed) {
-  Verdict v = s.classification.verdict;
-  if (v != Verdict::kStable && v != Verdict::kPlateau) return;
+  if (s.classification.verdict == Verdict::kInconclusive) return;
   const bool use_heap = s.heap.has_value();
   s.within_worker_growth_bytes_per_run = within_worker_growth(analysed, use_heap);
   if (!s.within_worker_growth_bytes_per_run || *s.within_worker_growth_bytes_per_run <= 0) return;
-  const double floor = use_heap ? kHeapNoiseFloorBytes : kRssNoiseFloorBytes;
   const double per_run = *s.within_worker_growth_bytes_per_run;
+  const double floor = use_heap ? kHeapNoiseFloorBytes : kRssNoiseFloorBytes;
   if (per_run * static_cast<double>(analysed.size()) < floor) return;
+  const double overall = use_heap ? s.heap->trend.slope : s.rss->trend.slope;
+  if (overall > kBoundedOverallShare * per_run) return;  // it keeps growing across workers too
   s.classification = {Verdict::kBounded,
-                      fmt::format("{} grows {}/run within each worker and is reset when the worker is replaced",
-                                  use_heap ? "live heap" : "RSS", harness::format_bytes(per_run))};
+                      fmt::format("{} grows {}/run within each worker and is reset when the worker is replaced "
+                                  "({}/run over the whole soak)",
+                                  use_heap ? "live heap" : "RSS", harness::format_bytes(per_run),
+                                  harness::format_bytes(overall))};
 }
 
 StrategyReport analyse_strategy(const nlohmann::json& info, std::span<const RunRecord> records) {
