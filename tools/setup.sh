@@ -9,6 +9,7 @@ packages=(
   libfmt-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libopenblas-dev python3 python3-numpy
+  libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0
 )
 missing=()
 for p in "${packages[@]}"; do
