@@ -25,6 +25,17 @@ void BM_FullSample(benchmark::State& state) {
 }
 BENCHMARK(BM_FullSample);
 
+// PSS/USS from smaps_rollup: why it is read every 10th run only.
+void BM_SmapsRollup(benchmark::State& state) {
+  ProcessSampler sampler;
+  memsoak::harness::ProcessSample sample;
+  for (auto _ : state) {
+    sampler.add_smaps(sample);
+    benchmark::DoNotOptimize(sample);
+  }
+}
+BENCHMARK(BM_SmapsRollup);
+
 void BM_HeapCounters(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(memsoak::harness::read_heap_counters());
 }
