@@ -67,10 +67,7 @@ bool RecycleStrategy::start_worker(RunOutcome& outcome) {
         return;
     }
   });
-  ++worker_generation_;
-  runs_in_worker_ = 0;
-  worker_run_limit_ =
-      spec_.recycle_runs + (spec_.recycle_jitter > 0 ? jitter_.below(spec_.recycle_jitter + 1) : 0);
+  lifetime_.begin_worker();
   std::string failure;
   if (!await_ready(worker_.reply_fd(), context_.run_timeout_ms, outcome.setup_ns, failure)) {
     std::int64_t ignored;
@@ -81,8 +78,24 @@ bool RecycleStrategy::start_worker(RunOutcome& outcome) {
   return true;
 }
 
-bool RecycleStrategy::should_retire(const RunOutcome& outcome) const {
-  if (spec_.recycle_runs > 0 && runs_in_worker_ >= worker_run_limit_) return true;
+WorkerLifetime::WorkerLifetime(const StrategySpec& spec, std::uint64_t seed)
+    : spec_(spec), jitter_(seed ^ 0x72656379636c65ull) {}
+
+std::uint64_t WorkerLifetime::begin_worker() {
+  runs_ = 0;
+  if (spec_.kind == StrategyKind::kFork) {
+    limit_ = 1;
+  } else if (spec_.kind == StrategyKind::kRecycle && spec_.recycle_runs > 0) {
+    limit_ = spec_.recycle_runs + (spec_.recycle_jitter > 0 ? jitter_.below(spec_.recycle_jitter + 1) : 0);
+  } else {
+    limit_ = 0;
+  }
+  return ++generation_;
+}
+
+bool WorkerLifetime::end_run(const RunOutcome& outcome) {
+  ++runs_;
+  if (limit_ > 0 && runs_ >= limit_) return true;
   return spec_.recycle_rss_bytes > 0 && outcome.worker.rss_bytes != kNotMeasured &&
          static_cast<std::uint64_t>(outcome.worker.rss_bytes) > spec_.recycle_rss_bytes;
 }
@@ -96,7 +109,7 @@ RunOutcome RecycleStrategy::run(std::uint64_t run_index) {
     outcome.latency_ns = monotonic_ns() - t0;
     return outcome;
   }
-  outcome.worker_id = worker_generation_;
+  outcome.worker_id = lifetime_.worker_id();
   ChildReport report;
   ReadStatus status = worker_.send(run_index)
                           ? read_exactly(worker_.reply_fd(), &report, sizeof report, context_.run_timeout_ms)
@@ -113,8 +126,7 @@ RunOutcome RecycleStrategy::run(std::uint64_t run_index) {
   std::int64_t setup_ns = outcome.setup_ns;
   apply_report(report, outcome);
   outcome.setup_ns = setup_ns;
-  ++runs_in_worker_;
-  if (should_retire(outcome)) worker_.finish(false, outcome.worker_peak_rss_bytes);
+  if (lifetime_.end_run(outcome)) worker_.finish(false, outcome.worker_peak_rss_bytes);
   return outcome;
 }
 

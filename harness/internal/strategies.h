@@ -82,27 +82,42 @@ class ZygoteStrategy final : public Strategy {
   std::int64_t setup_ns_ = kNotMeasured;
 };
 
+// When a long-lived worker is replaced: after a number of runs (recycle:N~J draws N + 0..J per
+// worker from a seeded generator; fork of an external worker: 1; in-process: never) or once its
+// RSS passes recycle-rss:SIZE. Shared by native and external recycling.
+class WorkerLifetime {
+ public:
+  WorkerLifetime(const StrategySpec& spec, std::uint64_t seed);
+  // A new worker starts: returns its id (1, 2, ...) and draws its run limit.
+  std::uint64_t begin_worker();
+  // Counts a run of the current worker; true when the worker should now be replaced.
+  bool end_run(const RunOutcome& outcome);
+  std::uint64_t worker_id() const noexcept { return generation_; }
+
+ private:
+  StrategySpec spec_;
+  SplitMix64 jitter_;
+  std::uint64_t generation_ = 0;
+  std::uint64_t runs_ = 0;
+  std::uint64_t limit_ = 0;  // 0: no run limit
+};
+
 // A long-lived worker that serves runs and is replaced after N runs (+ seeded jitter 0..J) or
 // once its RSS after a run passes a limit.
 class RecycleStrategy final : public Strategy {
  public:
   RecycleStrategy(StrategySpec spec, StrategyContext context)
-      : spec_(std::move(spec)), context_(std::move(context)), jitter_(context_.seed ^ 0x72656379636c65ull) {}
+      : context_(std::move(context)), lifetime_(spec, context_.seed) {}
   void start() override;
   RunOutcome run(std::uint64_t run_index) override;
   void stop() noexcept override;
 
  private:
   bool start_worker(RunOutcome& outcome);
-  bool should_retire(const RunOutcome& outcome) const;
-  StrategySpec spec_;
   StrategyContext context_;
-  SplitMix64 jitter_;
+  WorkerLifetime lifetime_;
   ServerProcess worker_;
   std::optional<ProcessSampler> self_;
-  std::uint64_t worker_generation_ = 0;
-  std::uint64_t runs_in_worker_ = 0;
-  std::uint64_t worker_run_limit_ = 0;
 };
 
 // A fresh executable per run (posix_spawn of context.spawn_argv): nothing is inherited at all.
@@ -130,14 +145,9 @@ class ExternalWorkerStrategy final : public Strategy {
   void stop() noexcept override;
 
  private:
-  bool should_retire(const RunOutcome& outcome) const;
-  StrategySpec spec_;
   StrategyContext context_;
-  SplitMix64 jitter_;
+  WorkerLifetime lifetime_;
   std::unique_ptr<ExternalWorker> worker_;
-  std::uint64_t worker_generation_ = 0;
-  std::uint64_t runs_in_worker_ = 0;
-  std::uint64_t worker_run_limit_ = 0;  // 0: no limit
 };
 
 // True when run `run_index` samples smaps (PSS/USS).
