@@ -10,6 +10,18 @@ ExternalWorkerStrategy::ExternalWorkerStrategy(StrategySpec spec, StrategyContex
 ExternalWorkerStrategy::~ExternalWorkerStrategy() { stop(); }
 
 RunOutcome ExternalWorkerStrategy::run(std::uint64_t run_index) {
+  try {
+    return run_unchecked(run_index);
+  } catch (const std::exception& e) {
+    // pipe, fork or the log failed (EAGAIN, EMFILE): this run fails, the soak goes on.
+    worker_.reset();
+    RunOutcome outcome;
+    outcome.failure = std::string("could not start the worker: ") + e.what();
+    return outcome;
+  }
+}
+
+RunOutcome ExternalWorkerStrategy::run_unchecked(std::uint64_t run_index) {
   std::int64_t t0 = monotonic_ns();
   std::int64_t setup_ns = 0;
   if (!worker_) {

@@ -101,6 +101,17 @@ bool WorkerLifetime::end_run(const RunOutcome& outcome) {
 }
 
 RunOutcome RecycleStrategy::run(std::uint64_t run_index) {
+  try {
+    return run_unchecked(run_index);
+  } catch (const std::exception& e) {
+    // fork or pipe failed (EAGAIN, EMFILE): this run fails, the soak goes on.
+    RunOutcome outcome;
+    outcome.failure = std::string("could not start a worker: ") + e.what();
+    return outcome;
+  }
+}
+
+RunOutcome RecycleStrategy::run_unchecked(std::uint64_t run_index) {
   RunOutcome outcome;
   std::int64_t t0 = monotonic_ns();
   outcome.setup_ns = 0;

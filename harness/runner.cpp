@@ -21,6 +21,7 @@
 #include "harness/heap_counters.h"
 #include "harness/internal/child_protocol.h"
 #include "harness/internal/clock.h"
+#include "harness/process_tree.h"
 #include "harness/progress.h"
 #include "harness/run_directory.h"
 #include "harness/sample_file.h"
@@ -38,15 +39,34 @@ struct EntryResult {
   std::uint32_t magic = 0x5453534d;  // "MSST"
   std::int32_t status = kOk;
   std::uint64_t failures = 0;
-  std::int64_t cpu_user_ns = 0;  // the entry process and all its reaped children
-  std::int64_t cpu_system_ns = 0;
   char message[480] = {};
+};
+
+// Sent by an entry's process after its setup (run_index = kSetUp) and after every run: how far it
+// got and how many of its runs failed so far (earlier processes of the entry included), so that
+// the main process knows both even when the entry's process dies without a result.
+struct Heartbeat {
+  static constexpr std::uint64_t kSetUp = ~std::uint64_t{0};
+  std::uint64_t run_index = kSetUp;
+  std::uint64_t failures = 0;
 };
 static_assert(sizeof(EntryResult) <= PIPE_BUF);
 
 // A hang is first caught by the strategy's own run timeout; the main process's watchdog is the
-// backstop (in-process runs, or a strategy process that is itself stuck), so it waits longer.
-constexpr std::int64_t kWatchdogSlackMs = 5000;
+// backstop (in-process runs, or a strategy process that is itself stuck), so it waits longer: an
+// external worker's run may take its start (up to the timeout), its answer (the timeout again)
+// and its stop (two 2-second grace periods).
+constexpr std::int64_t kWatchdogSlackMs = 10'000;
+// Setup (a model load, a template, a worker pool) is not a run: it gets its own, longer limit.
+constexpr std::int64_t kMinSetupWatchdogMs = 60'000;
+
+std::int64_t run_watchdog_ms(const SoakConfig& config) {
+  return config.run_timeout_ms > 0 ? 2 * config.run_timeout_ms + kWatchdogSlackMs : 0;
+}
+
+std::int64_t setup_watchdog_ms(const SoakConfig& config) {
+  return config.run_timeout_ms > 0 ? std::max(kMinSetupWatchdogMs, 10 * config.run_timeout_ms) : 0;
+}
 
 int g_signal_pipe[2] = {-1, -1};
 
@@ -188,6 +208,8 @@ void entry_loop(const SoakConfig& config, std::uint32_t index, std::uint64_t fir
   auto strategy = make_strategy(entry.spec, make_context(config, factory, index, run_dir, options));
   progress.begin(entry_label(entry), config.iterations);
   strategy->start();
+  Heartbeat heartbeat{Heartbeat::kSetUp, result.failures};
+  if (::write(heartbeat_fd, &heartbeat, sizeof heartbeat) != sizeof heartbeat) return;
   for (std::uint64_t i = first_run; i < config.iterations; ++i) {
     RunOutcome outcome = strategy->run(i);
     RunRecord record = make_record(index, i, config.warmup, outcome);
@@ -197,7 +219,8 @@ void entry_loop(const SoakConfig& config, std::uint32_t index, std::uint64_t fir
       ++result.failures;
       log_failure(run_dir, entry_label(entry), i, outcome.failure);
     }
-    if (::write(heartbeat_fd, &i, sizeof i) != sizeof i) break;  // the main process is gone
+    heartbeat = {i, result.failures};
+    if (::write(heartbeat_fd, &heartbeat, sizeof heartbeat) != sizeof heartbeat) break;  // main is gone
     progress.update(i + 1, outcome.worker.rss_bytes);
     if (config.max_failures > 0 && result.failures >= config.max_failures) {
       result.status = EntryResult::kMaxFailures;
@@ -223,14 +246,6 @@ void entry_loop(const SoakConfig& config, std::uint32_t index, std::uint64_t fir
     result.status = EntryResult::kHarnessError;
     std::strncpy(result.message, e.what(), sizeof result.message - 1);
   }
-  rusage self{}, children{};
-  ::getrusage(RUSAGE_SELF, &self);
-  ::getrusage(RUSAGE_CHILDREN, &children);
-  auto ns = [](const timeval& tv) {
-    return static_cast<std::int64_t>(tv.tv_sec) * 1'000'000'000 + tv.tv_usec * 1000;
-  };
-  result.cpu_user_ns = ns(self.ru_utime) + ns(children.ru_utime);
-  result.cpu_system_ns = ns(self.ru_stime) + ns(children.ru_stime);
   std::fflush(nullptr);
   ::_exit(::write(result_fd, &result, sizeof result) == static_cast<ssize_t>(sizeof result) ? 0 : 1);
 }
@@ -299,19 +314,25 @@ EntryProcess launch_entry(const SoakConfig& config, std::uint32_t index, std::ui
   return process;
 }
 
-// Kills an entry's whole process group (the entry process, its forks, template and workers).
+// Kills an entry's whole process group (the entry process, its forks, template and workers) and
+// every other descendant: an external worker runs in a process group of its own.
 void kill_entry(const EntryProcess& process) {
+  ::kill(process.pid, SIGSTOP);  // no new children while the tree is walked
+  for (pid_t descendant : list_descendants(process.pid)) {
+    ::kill(-descendant, SIGKILL);  // its group, if it leads one
+    ::kill(descendant, SIGKILL);
+  }
   ::kill(-process.pid, SIGKILL);
   ::kill(process.pid, SIGKILL);
 }
 
 enum class EntryEvent { kHeartbeat, kEnded, kHung, kSignal };
 
-EntryEvent wait_for_entry(const EntryProcess& process, std::int64_t watchdog_ms, std::uint64_t& last_run,
-                          int& sig) {
+EntryEvent wait_for_entry(const EntryProcess& process, std::int64_t watchdog_ms, Heartbeat& last, int& sig) {
   pollfd fds[2] = {{process.heartbeat_fd, POLLIN, 0}, {g_signal_pipe[0], POLLIN, 0}};
   for (;;) {
-    int ready = ::poll(fds, 2, watchdog_ms > 0 ? static_cast<int>(watchdog_ms) : -1);
+    int ready =
+        ::poll(fds, 2, watchdog_ms > 0 ? static_cast<int>(std::min<std::int64_t>(watchdog_ms, INT_MAX)) : -1);
     if (ready < 0 && errno == EINTR) continue;
     if (ready == 0) return EntryEvent::kHung;
     if (fds[1].revents & POLLIN) {
@@ -322,11 +343,9 @@ EntryEvent wait_for_entry(const EntryProcess& process, std::int64_t watchdog_ms,
       }
     }
     if (fds[0].revents & (POLLIN | POLLHUP)) {
-      std::uint64_t run = 0;
-      if (internal::read_exactly(process.heartbeat_fd, &run, sizeof run, 0) != internal::ReadStatus::kOk) {
+      if (internal::read_exactly(process.heartbeat_fd, &last, sizeof last, 0) != internal::ReadStatus::kOk) {
         return EntryEvent::kEnded;
       }
-      last_run = run;
       return EntryEvent::kHeartbeat;
     }
   }
@@ -352,21 +371,40 @@ void record_lost_run(const SoakConfig& config, std::uint32_t index, std::uint64_
   log_failure(run_dir, entry_label(soak_entries(config)[index]), run_index, why);
 }
 
+// Reaps an entry's process and adds its CPU time (and that of the children it reaped) to `entry`.
+int reap_entry(pid_t pid, EntryRun& entry) {
+  int status = 0;
+  rusage usage{};
+  pid_t reaped;
+  while ((reaped = ::wait4(pid, &status, 0, &usage)) < 0 && errno == EINTR) {
+  }
+  if (reaped == pid) {
+    auto ns = [](const timeval& tv) {
+      return static_cast<std::int64_t>(tv.tv_sec) * 1'000'000'000 + tv.tv_usec * 1000;
+    };
+    entry.cpu_user_ns += ns(usage.ru_utime);
+    entry.cpu_system_ns += ns(usage.ru_stime);
+  }
+  return status;
+}
+
 EntryRun supervise_entry(const SoakConfig& config, std::uint32_t index, const WorkloadFactory& factory,
                          const std::filesystem::path& run_dir, const SoakOptions& options) {
   EntryRun entry;
   std::uint64_t next_run = 0;
-  const std::int64_t watchdog_ms = config.run_timeout_ms > 0 ? config.run_timeout_ms + kWatchdogSlackMs : 0;
   while (next_run < config.iterations && entry.signal == 0 && entry.stopped.empty()) {
     EntryProcess process = launch_entry(config, index, next_run, entry.failures, factory, run_dir, options);
     std::int64_t run_started_ns = internal::monotonic_ns();
+    std::int64_t watchdog_ms = setup_watchdog_ms(config);
     std::string lost;  // why the process's current run was lost, if it was
     for (;;) {
-      std::uint64_t last = 0;
+      Heartbeat heartbeat;
       int sig = 0;
-      EntryEvent event = wait_for_entry(process, watchdog_ms, last, sig);
+      EntryEvent event = wait_for_entry(process, watchdog_ms, heartbeat, sig);
       if (event == EntryEvent::kHeartbeat) {
-        next_run = last + 1;
+        if (heartbeat.run_index != Heartbeat::kSetUp) next_run = heartbeat.run_index + 1;
+        entry.failures = heartbeat.failures;
+        watchdog_ms = run_watchdog_ms(config);
         run_started_ns = internal::monotonic_ns();
         continue;
       }
@@ -381,8 +419,7 @@ EntryRun supervise_entry(const SoakConfig& config, std::uint32_t index, const Wo
     bool got_result =
         internal::read_exactly(process.result_fd, &result, sizeof result, 0) == internal::ReadStatus::kOk &&
         result.magic == EntryResult{}.magic;
-    std::int64_t ignored;
-    int status = internal::reap(process.pid, ignored);
+    int status = reap_entry(process.pid, entry);
     ::close(process.result_fd);
     ::close(process.heartbeat_fd);
     if (got_result) {
@@ -392,8 +429,6 @@ EntryRun supervise_entry(const SoakConfig& config, std::uint32_t index, const Wo
             fmt::format("strategy {}: {}", entry_label(soak_entries(config)[index]), result.message));
       }
       entry.failures = result.failures;
-      entry.cpu_user_ns += result.cpu_user_ns;
-      entry.cpu_system_ns += result.cpu_system_ns;
       if (result.status == EntryResult::kMaxFailures) {
         entry.stopped = fmt::format("stopped after {} failed runs (--max-failures)", entry.failures);
       }
@@ -402,7 +437,8 @@ EntryRun supervise_entry(const SoakConfig& config, std::uint32_t index, const Wo
     }
     if (entry.signal != 0) break;
     // The process died or hung in the middle of run `next_run`: record it, replace the process.
-    if (lost.empty()) lost = internal::describe_exit(status);
+    if (lost.empty())
+      lost = "its process " + internal::describe_exit(status).substr(std::string("child ").size());
     record_lost_run(config, index, next_run, run_dir, lost, internal::monotonic_ns() - run_started_ns);
     ++entry.failures;
     ++next_run;
@@ -491,6 +527,9 @@ int run_soak_entry_process(const std::filesystem::path& run_dir, std::uint32_t i
                            std::uint64_t failures_before, const WorkloadFactory& factory, int result_fd,
                            int heartbeat_fd, const SoakOptions& options) {
   become_entry_process();
+  // Inherited without close-on-exec (dup2 clears it): set it again so that spawned runs and
+  // workers do not hold the main process's pipes open.
+  for (int fd : {result_fd, heartbeat_fd}) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
   SoakConfig config = read_soak_config(run_dir);
   if (index >= soak_entries(config).size()) {
     throw InputError(fmt::format("{}: no strategy entry {}", (run_dir / "run.json").string(), index));

@@ -94,13 +94,15 @@ void fill_sharing(StrategyReport& s, const std::vector<const RunRecord*>& analys
   for (const RunRecord* r : analysed) {
     if (r->worker.pss_bytes != kNotMeasured) pss.push_back(static_cast<double>(r->worker.pss_bytes));
     if (r->worker.uss_bytes != kNotMeasured) uss.push_back(static_cast<double>(r->worker.uss_bytes));
-    if (r->footprint_pss_bytes != kNotMeasured) footprint.push_back(static_cast<double>(r->footprint_pss_bytes));
+    if (r->footprint_pss_bytes != kNotMeasured)
+      footprint.push_back(static_cast<double>(r->footprint_pss_bytes));
   }
   s.pss_mean_bytes = mean_of(pss);
   s.uss_mean_bytes = mean_of(uss);
   s.footprint_pss_mean_bytes = mean_of(footprint);
   if (!footprint.empty()) {
-    s.footprint_pss_peak_bytes = static_cast<std::int64_t>(*std::max_element(footprint.begin(), footprint.end()));
+    s.footprint_pss_peak_bytes =
+        static_cast<std::int64_t>(*std::max_element(footprint.begin(), footprint.end()));
   }
 }
 
@@ -130,6 +132,9 @@ std::optional<double> within_worker_growth(const std::vector<const RunRecord*>& 
 // replaced is bounded by recycling, not leaking: the slope over the whole window (which partial
 // first and last workers can tilt) must be small next to the slope within a worker.
 void classify_recycling(StrategyReport& s, const std::vector<const RunRecord*>& analysed) {
+  // Only a strategy that replaces its worker on purpose is bounded; an in-process worker that keeps
+  // crashing also changes worker ids, and its leak must still read as a leak.
+  if (!s.strategy.starts_with("recycle")) return;
   if (s.classification.verdict == Verdict::kInconclusive) return;
   const bool use_heap = s.heap.has_value();
   s.within_worker_growth_bytes_per_run = within_worker_growth(analysed, use_heap);
@@ -139,11 +144,12 @@ void classify_recycling(StrategyReport& s, const std::vector<const RunRecord*>& 
   if (per_run * static_cast<double>(analysed.size()) < floor) return;
   const double overall = use_heap ? s.heap->trend.slope : s.rss->trend.slope;
   if (overall > kBoundedOverallShare * per_run) return;  // it keeps growing across workers too
-  s.classification = {Verdict::kBounded,
-                      fmt::format("{} grows {}/run within each worker and is reset when the worker is replaced "
-                                  "({}/run over the whole soak)",
-                                  use_heap ? "live heap" : "RSS", harness::format_bytes(per_run),
-                                  harness::format_bytes(overall))};
+  s.classification = {
+      Verdict::kBounded,
+      fmt::format("{} grows {}/run within each worker and is reset when the worker is replaced "
+                  "({}/run over the whole soak)",
+                  use_heap ? "live heap" : "RSS", harness::format_bytes(per_run),
+                  harness::format_bytes(overall))};
 }
 
 StrategyReport analyse_strategy(const nlohmann::json& info, std::span<const RunRecord> records) {

@@ -113,6 +113,7 @@ class RecycleStrategy final : public Strategy {
   void stop() noexcept override;
 
  private:
+  RunOutcome run_unchecked(std::uint64_t run_index);
   bool start_worker(RunOutcome& outcome);
   StrategyContext context_;
   WorkerLifetime lifetime_;
@@ -145,6 +146,7 @@ class ExternalWorkerStrategy final : public Strategy {
   void stop() noexcept override;
 
  private:
+  RunOutcome run_unchecked(std::uint64_t run_index);
   StrategyContext context_;
   WorkerLifetime lifetime_;
   std::unique_ptr<ExternalWorker> worker_;
