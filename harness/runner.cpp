@@ -371,6 +371,21 @@ void record_lost_run(const SoakConfig& config, std::uint32_t index, std::uint64_
   log_failure(run_dir, entry_label(soak_entries(config)[index]), run_index, why);
 }
 
+// The main process is a child subreaper (see run_soak): processes of a killed entry whose parent
+// died first are reparented here. Reaps them, waiting up to two seconds for SIGKILLed ones to go.
+// Entries run one at a time, so every child left at this point belongs to the finished entry.
+void reap_orphans() {
+  const std::int64_t deadline_ns = internal::monotonic_ns() + 2'000'000'000;
+  for (;;) {
+    pid_t pid;
+    while ((pid = ::waitpid(-1, nullptr, WNOHANG)) > 0) {
+    }
+    if (pid < 0 && errno == ECHILD) return;  // none left
+    if (internal::monotonic_ns() > deadline_ns) return;
+    ::usleep(10'000);
+  }
+}
+
 // Reaps an entry's process and adds its CPU time (and that of the children it reaped) to `entry`.
 int reap_entry(pid_t pid, EntryRun& entry) {
   int status = 0;
@@ -420,6 +435,7 @@ EntryRun supervise_entry(const SoakConfig& config, std::uint32_t index, const Wo
         internal::read_exactly(process.result_fd, &result, sizeof result, 0) == internal::ReadStatus::kOk &&
         result.magic == EntryResult{}.magic;
     int status = reap_entry(process.pid, entry);
+    reap_orphans();
     ::close(process.result_fd);
     ::close(process.heartbeat_fd);
     if (got_result) {
