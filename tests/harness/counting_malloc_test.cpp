@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "harness/heap_counters.h"
@@ -68,6 +69,41 @@ TEST(CountingMalloc, ReallocToZeroFrees) {
   g_sink = std::realloc(p, 0);  // glibc frees and returns NULL
   EXPECT_EQ(g_sink, nullptr);
   EXPECT_EQ(read_heap_counters().live_blocks, before.live_blocks);
+}
+
+// Each thread counts into its own delta: a thread that exits must not take its counts with it.
+TEST(CountingMalloc, AThreadsAllocationsCountAfterItExits) {
+  std::thread([] {}).join();  // the process's first thread allocates once (TLS); not our subject
+  HeapCounters before = read_heap_counters();
+  static void* kept[10];
+  std::thread worker([] {
+    for (void*& block : kept) block = std::malloc(1000);  // fewer calls than a flush needs
+  });
+  worker.join();
+  HeapCounters after = read_heap_counters();
+  EXPECT_EQ(after.live_blocks - before.live_blocks, 10) << "the exited thread's delta was flushed";
+  std::int64_t bytes = 0;
+  for (void* block : kept) bytes += static_cast<std::int64_t>(malloc_usable_size(block));
+  EXPECT_EQ(after.live_bytes - before.live_bytes, bytes);
+  for (void* block : kept) std::free(block);
+  EXPECT_EQ(read_heap_counters().live_bytes, before.live_bytes);
+}
+
+// A thread per run that allocates what the caller frees (fewer calls than a flush needs): the
+// books balance only if every exiting thread hands its counts over.
+TEST(CountingMalloc, ThreadChurnLeavesNoDrift) {
+  std::thread([] {}).join();
+  HeapCounters before = read_heap_counters();
+  for (int t = 0; t < 50; ++t) {
+    static void* made[30];
+    std::thread([] {
+      for (int i = 0; i < 30; ++i) made[i] = std::malloc(64 + static_cast<std::size_t>(i));
+    }).join();
+    for (void* block : made) std::free(block);
+  }
+  HeapCounters after = read_heap_counters();
+  EXPECT_EQ(after.live_bytes, before.live_bytes);
+  EXPECT_EQ(after.live_blocks, before.live_blocks);
 }
 
 TEST(CountingMalloc, InvalidAlignmentIsRefusedAndNotCounted) {
