@@ -11,18 +11,6 @@
 
 namespace memsoak::harness::internal {
 
-std::int64_t pss_of(pid_t pid) noexcept {
-  try {
-    ProcessSample sample;
-    ProcessSampler(pid).add_smaps(sample);
-    return sample.pss_bytes == kNotMeasured ? 0 : sample.pss_bytes;
-  } catch (...) {
-    return 0;
-  }
-}
-
-void ForkPerRunStrategy::start() { self_.emplace(); }
-
 RunOutcome ForkPerRunStrategy::run(std::uint64_t run_index) {
   RunOutcome outcome;
   outcome.worker_id = run_index;

@@ -12,47 +12,6 @@
 
 namespace memsoak::harness::internal {
 
-std::unique_ptr<Workload> set_up_server_workload(const WorkloadFactory& factory, int reply_fd) noexcept {
-  ServerReady ready;
-  std::unique_ptr<Workload> workload;
-  try {
-    workload = factory();
-    std::int64_t t0 = monotonic_ns();
-    workload->setup();
-    ready.setup_ns = monotonic_ns() - t0;
-    ready.ok = 1;
-  } catch (const std::exception& e) {
-    std::strncpy(ready.failure, e.what(), sizeof ready.failure - 1);
-    workload.reset();
-  } catch (...) {
-    std::strncpy(ready.failure, "unknown exception in setup", sizeof ready.failure - 1);
-    workload.reset();
-  }
-  if (::write(reply_fd, &ready, sizeof ready) != sizeof ready) return nullptr;
-  return workload;
-}
-
-bool await_ready(int reply_fd, std::int64_t timeout_ms, std::int64_t& setup_ns, std::string& failure) {
-  ServerReady ready;
-  ReadStatus status = read_exactly(reply_fd, &ready, sizeof ready, timeout_ms);
-  if (status == ReadStatus::kTimeout) {
-    failure = "setup did not finish within --run-timeout";
-    return false;
-  }
-  if (status != ReadStatus::kOk || ready.magic != ServerReady{}.magic) {
-    failure = "died during setup";
-    return false;
-  }
-  if (!ready.ok) {
-    failure = ready.failure;
-    return false;
-  }
-  setup_ns = ready.setup_ns;
-  return true;
-}
-
-void RecycleStrategy::start() { self_.emplace(); }
-
 bool RecycleStrategy::start_worker(RunOutcome& outcome) {
   const StrategyContext& context = context_;
   worker_.start(context_, [&context](int command_fd, int reply_fd) {
@@ -61,10 +20,11 @@ bool RecycleStrategy::start_worker(RunOutcome& outcome) {
     std::uint64_t run_index = 0;
     Family family;
     family.pids[0] = ::getppid();
+    const ProcessSampler sampler;  // the worker's own, opened once for all its runs
     while (read_exactly(command_fd, &run_index, sizeof run_index, 0) == ReadStatus::kOk) {
-      if (!write_report(reply_fd,
-                        run_and_report(*workload, run_index, smaps_run(context, run_index), family)))
-        return;
+      ChildReport report =
+          run_and_report(*workload, run_index, smaps_run(context, run_index), family, &sampler);
+      if (!write_report(reply_fd, report)) return;
     }
   });
   lifetime_.begin_worker();

@@ -4,9 +4,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
+#include <exception>
 #include <system_error>
 
 #include "harness/internal/child_protocol.h"
+#include "harness/internal/clock.h"
+#include "harness/internal/server_messages.h"
 #include "harness/internal/strategies.h"
 
 namespace memsoak::harness::internal {
@@ -60,6 +64,45 @@ int ServerProcess::finish(bool kill_first, std::int64_t& peak_rss_bytes) noexcep
 ServerProcess::~ServerProcess() {
   std::int64_t ignored;
   finish(true, ignored);
+}
+
+std::unique_ptr<Workload> set_up_server_workload(const WorkloadFactory& factory, int reply_fd) noexcept {
+  ServerReady ready;
+  std::unique_ptr<Workload> workload;
+  try {
+    workload = factory();
+    std::int64_t t0 = monotonic_ns();
+    workload->setup();
+    ready.setup_ns = monotonic_ns() - t0;
+    ready.ok = 1;
+  } catch (const std::exception& e) {
+    std::strncpy(ready.failure, e.what(), sizeof ready.failure - 1);
+    workload.reset();
+  } catch (...) {
+    std::strncpy(ready.failure, "unknown exception in setup", sizeof ready.failure - 1);
+    workload.reset();
+  }
+  if (::write(reply_fd, &ready, sizeof ready) != sizeof ready) return nullptr;
+  return workload;
+}
+
+bool await_ready(int reply_fd, std::int64_t timeout_ms, std::int64_t& setup_ns, std::string& failure) {
+  ServerReady ready;
+  ReadStatus status = read_exactly(reply_fd, &ready, sizeof ready, timeout_ms);
+  if (status == ReadStatus::kTimeout) {
+    failure = "setup did not finish within --run-timeout";
+    return false;
+  }
+  if (status != ReadStatus::kOk || ready.magic != ServerReady{}.magic) {
+    failure = "died during setup";
+    return false;
+  }
+  if (!ready.ok) {
+    failure = ready.failure;
+    return false;
+  }
+  setup_ns = ready.setup_ns;
+  return true;
 }
 
 }  // namespace memsoak::harness::internal

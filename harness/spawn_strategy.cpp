@@ -23,7 +23,6 @@ constexpr int kResultFd = 3;
 
 void SpawnStrategy::start() {
   if (context_.spawn_argv.empty()) throw std::logic_error("spawn strategy without a spawn command");
-  self_.emplace();
 }
 
 RunOutcome SpawnStrategy::run(std::uint64_t run_index) {

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <utility>
 
 #include "harness/errors.h"
 
@@ -48,12 +49,26 @@ std::uint64_t parse_count(std::string_view text, std::string_view what) {
   return value;
 }
 
-std::uint64_t parse_size(std::string_view text, std::string_view what) {
+namespace {
+
+// "64MiB" -> {64, "MiB"}: the leading whole number and what follows it. `kind` completes the
+// error for text that does not start with a digit ("not a size (examples: ...)").
+std::pair<std::uint64_t, std::string_view> number_and_unit(std::string_view text, std::string_view what,
+                                                           std::string_view kind) {
   std::size_t digits = 0;
   while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
-  if (digits == 0) bad_value(what, text, "not a size (examples: 4096, 512KiB, 64MiB)");
-  std::uint64_t number = parse_count(text.substr(0, digits), what);
-  std::string_view unit = text.substr(digits);
+  if (digits == 0) bad_value(what, text, kind);
+  std::uint64_t number = 0;
+  if (std::from_chars(text.data(), text.data() + digits, number).ec != std::errc()) {
+    bad_value(what, text, "too large");  // names the whole value, unit included
+  }
+  return {number, text.substr(digits)};
+}
+
+}  // namespace
+
+std::uint64_t parse_size(std::string_view text, std::string_view what) {
+  auto [number, unit] = number_and_unit(text, what, "not a size (examples: 4096, 512KiB, 64MiB)");
   while (!unit.empty() && unit.front() == ' ') unit.remove_prefix(1);
   std::uint64_t multiplier = unit_multiplier(unit, what, text);
   if (number > std::numeric_limits<std::uint64_t>::max() / multiplier) bad_value(what, text, "too large");
@@ -61,11 +76,7 @@ std::uint64_t parse_size(std::string_view text, std::string_view what) {
 }
 
 std::int64_t parse_duration_ms(std::string_view text, std::string_view what) {
-  std::size_t digits = 0;
-  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
-  if (digits == 0) bad_value(what, text, "not a duration (examples: 500ms, 30s, 2m)");
-  std::uint64_t number = parse_count(text.substr(0, digits), what);
-  std::string_view unit = text.substr(digits);
+  auto [number, unit] = number_and_unit(text, what, "not a duration (examples: 500ms, 30s, 2m)");
   std::uint64_t ms_per_unit = 0;
   if (unit.empty() || unit == "s") {
     ms_per_unit = 1000;

@@ -49,7 +49,6 @@ void serve_one(Workload& workload, const StrategyContext& context, std::uint64_t
 }  // namespace
 
 void ZygoteStrategy::start() {
-  self_.emplace();
   const StrategyContext& context = context_;
   const pid_t strategy_pid = ::getpid();
   zygote_.start(context_, [&context, strategy_pid](int command_fd, int reply_fd) {

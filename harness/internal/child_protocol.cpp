@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <exception>
+#include <optional>
 
 #include "harness/internal/clock.h"
 #include "harness/internal/strategies.h"
@@ -18,17 +19,28 @@
 
 namespace memsoak::harness::internal {
 
-ChildReport run_and_report(Workload& workload, std::uint64_t run_index, bool with_smaps,
-                           Family family) noexcept {
+std::int64_t pss_of(pid_t pid) noexcept {
+  try {
+    ProcessSample sample;
+    ProcessSampler(pid).add_smaps(sample);
+    return sample.pss_bytes == kNotMeasured ? 0 : sample.pss_bytes;
+  } catch (...) {
+    return 0;
+  }
+}
+
+ChildReport run_and_report(Workload& workload, std::uint64_t run_index, bool with_smaps, Family family,
+                           const ProcessSampler* sampler) noexcept {
   ChildReport report;
   try {
     std::int64_t t0 = monotonic_ns();
     report.digest = workload.run(run_index);
     report.work_ns = monotonic_ns() - t0;
-    ProcessSampler sampler;
-    report.sample = sampler.sample();
+    std::optional<ProcessSampler> own;
+    if (sampler == nullptr) sampler = &own.emplace();
+    report.sample = sampler->sample();
     if (with_smaps) {
-      sampler.add_smaps(report.sample);
+      sampler->add_smaps(report.sample);
       if (report.sample.pss_bytes != kNotMeasured) {
         report.family_pss_bytes = report.sample.pss_bytes;
         for (pid_t pid : family.pids) {

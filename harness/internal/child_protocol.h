@@ -9,6 +9,7 @@
 #include <string>
 
 #include "harness/sample.h"
+#include "harness/sampler.h"
 #include "harness/strategy.h"
 #include "harness/workload.h"
 
@@ -36,10 +37,11 @@ struct Family {
 };
 
 // Runs run `run_index` of an already set-up workload and samples this process afterwards
-// (PSS/USS and family PSS too when `with_smaps`). Never throws: a workload exception becomes
+// (PSS/USS and family PSS too when `with_smaps`) with `sampler`, or with one opened for the call
+// when it is null (a process that runs once). Never throws: a workload exception becomes
 // ok = 0 + message.
-ChildReport run_and_report(Workload& workload, std::uint64_t run_index, bool with_smaps,
-                           Family family) noexcept;
+ChildReport run_and_report(Workload& workload, std::uint64_t run_index, bool with_smaps, Family family,
+                           const ProcessSampler* sampler = nullptr) noexcept;
 
 // Builds and sets up a workload, then run_and_report; setup failures are reported the same way.
 ChildReport setup_run_and_report(const WorkloadFactory& factory, std::uint64_t run_index, bool with_smaps,

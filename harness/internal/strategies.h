@@ -36,13 +36,12 @@ class InProcessStrategy final : public Strategy {
 class ForkPerRunStrategy final : public Strategy {
  public:
   explicit ForkPerRunStrategy(StrategyContext context) : context_(std::move(context)) {}
-  void start() override;
+  void start() override {}
   RunOutcome run(std::uint64_t run_index) override;
   void stop() noexcept override {}
 
  private:
   StrategyContext context_;
-  std::optional<ProcessSampler> self_;
 };
 
 // A long-lived process of the strategy's, forked once, that serves requests over two pipes: the
@@ -78,7 +77,6 @@ class ZygoteStrategy final : public Strategy {
  private:
   StrategyContext context_;
   ServerProcess zygote_;
-  std::optional<ProcessSampler> self_;
   std::int64_t setup_ns_ = kNotMeasured;
 };
 
@@ -108,7 +106,7 @@ class RecycleStrategy final : public Strategy {
  public:
   RecycleStrategy(StrategySpec spec, StrategyContext context)
       : context_(std::move(context)), lifetime_(spec, context_.seed) {}
-  void start() override;
+  void start() override {}
   RunOutcome run(std::uint64_t run_index) override;
   void stop() noexcept override;
 
@@ -118,7 +116,6 @@ class RecycleStrategy final : public Strategy {
   StrategyContext context_;
   WorkerLifetime lifetime_;
   ServerProcess worker_;
-  std::optional<ProcessSampler> self_;
 };
 
 // A fresh executable per run (posix_spawn of context.spawn_argv): nothing is inherited at all.
@@ -131,7 +128,6 @@ class SpawnStrategy final : public Strategy {
 
  private:
   StrategyContext context_;
-  std::optional<ProcessSampler> self_;
 };
 
 // --exec workers: `in-process` keeps one worker for all runs, `fork` starts a fresh one per run,

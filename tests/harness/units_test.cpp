@@ -20,7 +20,8 @@ TEST(ParseSize, AcceptsPlainBinaryAndDecimalUnits) {
 }
 
 TEST(ParseSize, RejectsBadTextWithTheValueInTheMessage) {
-  for (const char* text : {"", "abc", "-1", "12XB", "1.5MiB", "99999999999999999999", "20000000000TiB"}) {
+  for (const char* text : {"", "abc", "-1", "12XB", "1.5MiB", "99999999999999999999",
+                           "99999999999999999999KiB", "20000000000TiB"}) {
     try {
       parse_size(text, "--budget");
       ADD_FAILURE() << "accepted '" << text << "'";
@@ -37,6 +38,25 @@ TEST(ParseCount, RejectsNegativeAndNonNumbers) {
   EXPECT_EQ(parse_count("2000", "--iterations"), 2000u);
   for (const char* text : {"-5", "", "1e3", "12 ", "0x10"}) {
     EXPECT_THROW(parse_count(text, "--iterations"), InputError) << text;
+  }
+}
+
+TEST(ParseDuration, AcceptsUnitsAndPlainSeconds) {
+  EXPECT_EQ(parse_duration_ms("500ms", "--run-timeout"), 500);
+  EXPECT_EQ(parse_duration_ms("30s", "--run-timeout"), 30'000);
+  EXPECT_EQ(parse_duration_ms("30", "--run-timeout"), 30'000);
+  EXPECT_EQ(parse_duration_ms("2m", "--run-timeout"), 120'000);
+  EXPECT_EQ(parse_duration_ms("1h", "--run-timeout"), 3'600'000);
+}
+
+TEST(ParseDuration, RejectsBadTextNamingIt) {
+  for (const char* text : {"", "soon", "-1s", "1.5s", "10 s", "3d", "99999999999999999999h"}) {
+    try {
+      parse_duration_ms(text, "--run-timeout");
+      ADD_FAILURE() << "accepted '" << text << "'";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(std::string("'") + text + "'"), std::string::npos) << e.what();
+    }
   }
 }
 
