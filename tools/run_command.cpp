@@ -25,7 +25,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // The default scenario: the seed case, a reranker that builds its model per call and keeps every
-// one alive, in-process against fork.
+// one alive, under the default strategies (in-process, fork, zygote, recycle:100).
 constexpr const char* kDefaultWorkload = "reranker";
 constexpr const char* kDefaultWorkloadLeak = "model-registry";
 
@@ -57,7 +57,7 @@ harness::WorkloadFactory no_native_workload() {
   };
 }
 
-int soak_and_report(const struct RunArgs& args, const harness::SoakConfig& config,
+int soak_and_report(const RunArgs& args, const harness::SoakConfig& config,
                     const scenarios::BuiltWorkload& workload);
 
 std::string self_executable() { return fs::read_symlink("/proc/self/exe").string(); }
