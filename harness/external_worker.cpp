@@ -20,6 +20,7 @@
 
 #include "harness/errors.h"
 #include "harness/internal/clock.h"
+#include "harness/posix.h"
 #include "harness/process_tree.h"
 #include "harness/workload.h"
 
@@ -37,24 +38,6 @@ constexpr std::size_t kErrTextChars = 1000;          // of an ERR answer's text
 constexpr std::int64_t kExitAfterEofWaitMs = 200;    // for a worker whose output ended to be reapable
 constexpr std::int64_t kReapGroupTimeoutMs = 5'000;  // for SIGKILLed group members to be reaped
 
-// Owns one descriptor.
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd = -1) : fd_(fd) {}
-  ~UniqueFd() { reset(); }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_;
-};
-
 [[noreturn]] void throw_errno(const char* what) {
   throw std::system_error(errno, std::generic_category(), what);
 }
@@ -68,13 +51,11 @@ void raise_above_stdio(UniqueFd& fd) {
   fd.reset(raised);
 }
 
-void make_pipe(UniqueFd& read_end, UniqueFd& write_end) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno("pipe2");
-  read_end.reset(fds[0]);
-  write_end.reset(fds[1]);
-  raise_above_stdio(read_end);
-  raise_above_stdio(write_end);
+PipePair make_raised_pipe() {
+  PipePair pipe = make_pipe();
+  raise_above_stdio(pipe.read_end);
+  raise_above_stdio(pipe.write_end);
+  return pipe;
 }
 
 void close_fd(int& fd) noexcept {
@@ -266,9 +247,9 @@ ExternalWorker::ExternalWorker(ExternalWorkerOptions options)
 ExternalWorker::~ExternalWorker() { stop(); }
 
 void ExternalWorker::spawn() {
-  UniqueFd stdin_read, stdin_write, stdout_read, stdout_write, log;
-  make_pipe(stdin_read, stdin_write);
-  make_pipe(stdout_read, stdout_write);
+  PipePair stdin_pipe = make_raised_pipe();
+  PipePair stdout_pipe = make_raised_pipe();
+  UniqueFd log;
   if (!options_.stderr_log_path.empty()) {
     log.reset(::open(options_.stderr_log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
     if (log.get() < 0) throw_errno(options_.stderr_log_path.c_str());
@@ -283,15 +264,16 @@ void ExternalWorker::spawn() {
   char* argv[] = {shell.data(), dash_c.data(), options_.command.data(), nullptr};
   if (options_.adopt_orphans) ::prctl(PR_SET_CHILD_SUBREAPER, 1);
 
-  ChildPlan plan{stdin_read.get(), stdout_write.get(), log.get(), ::getpid(), argv, envp.data()};
+  ChildPlan plan{
+      stdin_pipe.read_end.get(), stdout_pipe.write_end.get(), log.get(), ::getpid(), argv, envp.data()};
   pid_t pid = ::fork();
   if (pid < 0) throw_errno("fork");
   if (pid == 0) exec_child(plan);
   // Also here, not only in the child: whichever runs first, the group exists before any killpg.
   ::setpgid(pid, pid);
   pid_ = pid;
-  stdin_fd_ = stdin_write.release();
-  stdout_fd_ = stdout_read.release();
+  stdin_fd_ = stdin_pipe.write_end.release();
+  stdout_fd_ = stdout_pipe.read_end.release();
   // A worker that stops reading its stdin must not block memsoak's write.
   ::fcntl(stdin_fd_, F_SETFL, O_NONBLOCK);
 }
@@ -417,12 +399,9 @@ WorkerExit ExternalWorker::stop() noexcept {
   ::kill(-pid_, SIGKILL);
   rusage usage{};
   int status = 0;
-  pid_t reaped;
-  while ((reaped = ::wait4(pid_, &status, 0, &usage)) < 0 && errno == EINTR) {
-  }
-  if (reaped == pid_) {
+  if (wait4_retrying(pid_, &status, 0, &usage) == pid_) {
     exit.wait_status = status;
-    exit.peak_rss_bytes = static_cast<std::int64_t>(usage.ru_maxrss) * 1024;
+    exit.peak_rss_bytes = peak_rss_bytes(usage);
   }
   reap_group(pid_);
   close_fd(stdout_fd_);

@@ -1,8 +1,29 @@
 // ExternalWorkerStrategy: the process strategies applied to an --exec worker (protocol v1).
+#include "harness/external_worker.h"
 #include "harness/internal/clock.h"
 #include "harness/internal/strategies.h"
+#include "harness/internal/strategy_table.h"
 
 namespace memsoak::harness::internal {
+namespace {
+
+// --exec workers: `in-process` keeps one worker for all runs, `fork` starts a fresh one per run,
+// `recycle:N[~J]` and `recycle-rss:SIZE` replace it as for native workloads. A worker that breaks
+// the protocol, crashes or hangs is replaced before the next run.
+class ExternalWorkerStrategy final : public Strategy {
+ public:
+  ExternalWorkerStrategy(StrategySpec spec, StrategyContext context);
+  ~ExternalWorkerStrategy() override;
+  void start() override {}
+  RunOutcome run(std::uint64_t run_index) override;
+  void stop() noexcept override;
+
+ private:
+  RunOutcome run_unchecked(std::uint64_t run_index);
+  StrategyContext context_;
+  WorkerLifetime lifetime_;
+  std::unique_ptr<ExternalWorker> worker_;
+};
 
 ExternalWorkerStrategy::ExternalWorkerStrategy(StrategySpec spec, StrategyContext context)
     : context_(std::move(context)), lifetime_(spec, context_.seed) {}
@@ -27,7 +48,7 @@ RunOutcome ExternalWorkerStrategy::run_unchecked(std::uint64_t run_index) {
   if (!worker_) {
     // A new worker's start (spawn to READY) is paid by the run that needs it.
     ExternalWorkerOptions options;
-    options.command = context_.exec_command;
+    options.command = context_.workload.command;
     options.stderr_log_path = context_.worker_log_path;
     if (context_.run_timeout_ms > 0)
       options.run_timeout_ms = options.ready_timeout_ms = context_.run_timeout_ms;
@@ -59,6 +80,13 @@ RunOutcome ExternalWorkerStrategy::run_unchecked(std::uint64_t run_index) {
 void ExternalWorkerStrategy::stop() noexcept {
   if (worker_) worker_->stop();
   worker_.reset();
+}
+
+}  // namespace
+
+std::unique_ptr<Strategy> make_external_worker_strategy(const StrategySpec& spec,
+                                                        const StrategyContext& context) {
+  return std::make_unique<ExternalWorkerStrategy>(spec, context);
 }
 
 }  // namespace memsoak::harness::internal

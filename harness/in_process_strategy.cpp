@@ -7,8 +7,26 @@
 
 #include "harness/internal/clock.h"
 #include "harness/internal/strategies.h"
+#include "harness/internal/strategy_table.h"
 
 namespace memsoak::harness::internal {
+
+// Every run in this process (the strategy's own); the workload's state persists from run to run.
+class InProcessStrategy final : public Strategy {
+ public:
+  InProcessStrategy(StrategySpec spec, StrategyContext context)
+      : spec_(std::move(spec)), context_(std::move(context)) {}
+  void start() override;
+  RunOutcome run(std::uint64_t run_index) override;
+  void stop() noexcept override;
+
+ private:
+  StrategySpec spec_;
+  StrategyContext context_;
+  std::unique_ptr<Workload> workload_;
+  std::optional<ProcessSampler> sampler_;
+  std::int64_t setup_ns_ = kNotMeasured;
+};
 
 void InProcessStrategy::start() {
   if (context_.memory_limit_bytes > 0) {
@@ -17,7 +35,7 @@ void InProcessStrategy::start() {
     ::setrlimit(RLIMIT_AS, &limit);
   }
   sampler_.emplace();
-  workload_ = context_.factory();
+  workload_ = context_.workload.factory();
   std::int64_t t0 = monotonic_ns();
   workload_->setup();
   setup_ns_ = monotonic_ns() - t0;
@@ -62,6 +80,30 @@ void InProcessStrategy::stop() noexcept {
   }
   workload_.reset();
   sampler_.reset();
+}
+
+namespace {
+std::unique_ptr<Strategy> make_in_process(const StrategySpec& spec, const StrategyContext& context) {
+  return std::make_unique<InProcessStrategy>(spec, context);
+}
+}  // namespace
+
+StrategyRow in_process_row() {
+  return {"in-process",
+          "in-process",
+          [](std::string_view text, StrategySpec&) { return text == "in-process"; },
+          make_in_process,
+          /*applies_to_exec=*/true,
+          /*recycles=*/false};
+}
+
+StrategyRow in_process_trim_row() {
+  return {"in-process",
+          "in-process+trim",
+          [](std::string_view text, StrategySpec& spec) { return spec.trim = text == "in-process+trim"; },
+          make_in_process,
+          /*applies_to_exec=*/false,
+          /*recycles=*/false};
 }
 
 }  // namespace memsoak::harness::internal

@@ -1,21 +1,43 @@
 // RecycleStrategy: a long-lived worker replaced after N runs or past an RSS limit (gunicorn
 // max_requests, Celery max_tasks_per_child / max_memory_per_child, uWSGI reload-on-rss).
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <exception>
 
+#include "harness/errors.h"
 #include "harness/internal/child_protocol.h"
 #include "harness/internal/clock.h"
 #include "harness/internal/server_messages.h"
 #include "harness/internal/strategies.h"
+#include "harness/internal/strategy_table.h"
+#include "harness/units.h"
 
 namespace memsoak::harness::internal {
+
+// A long-lived worker that serves runs and is replaced after N runs (+ seeded jitter 0..J) or
+// once its RSS after a run passes a limit.
+class RecycleStrategy final : public Strategy {
+ public:
+  RecycleStrategy(StrategySpec spec, StrategyContext context)
+      : context_(std::move(context)), lifetime_(spec, context_.seed) {}
+  void start() override {}
+  RunOutcome run(std::uint64_t run_index) override;
+  void stop() noexcept override;
+
+ private:
+  RunOutcome run_unchecked(std::uint64_t run_index);
+  bool start_worker(RunOutcome& outcome);
+  StrategyContext context_;
+  WorkerLifetime lifetime_;
+  ServerProcess worker_;
+};
 
 bool RecycleStrategy::start_worker(RunOutcome& outcome) {
   const StrategyContext& context = context_;
   worker_.start(context_, [&context](int command_fd, int reply_fd) {
-    auto workload = set_up_server_workload(context.factory, reply_fd);
+    auto workload = set_up_server_workload(context.workload.factory, reply_fd);
     if (!workload) return;
     std::uint64_t run_index = 0;
     Family family;
@@ -36,28 +58,6 @@ bool RecycleStrategy::start_worker(RunOutcome& outcome) {
     return false;
   }
   return true;
-}
-
-WorkerLifetime::WorkerLifetime(const StrategySpec& spec, std::uint64_t seed)
-    : spec_(spec), jitter_(seed ^ 0x72656379636c65ull) {}
-
-std::uint64_t WorkerLifetime::begin_worker() {
-  runs_ = 0;
-  if (spec_.kind == StrategyKind::kFork) {
-    limit_ = 1;
-  } else if (spec_.kind == StrategyKind::kRecycle && spec_.recycle_runs > 0) {
-    limit_ = spec_.recycle_runs + (spec_.recycle_jitter > 0 ? jitter_.below(spec_.recycle_jitter + 1) : 0);
-  } else {
-    limit_ = 0;
-  }
-  return ++generation_;
-}
-
-bool WorkerLifetime::end_run(const RunOutcome& outcome) {
-  ++runs_;
-  if (limit_ > 0 && runs_ >= limit_) return true;
-  return spec_.recycle_rss_bytes > 0 && outcome.worker.rss_bytes != kNotMeasured &&
-         static_cast<std::uint64_t>(outcome.worker.rss_bytes) > spec_.recycle_rss_bytes;
 }
 
 RunOutcome RecycleStrategy::run(std::uint64_t run_index) {
@@ -104,6 +104,50 @@ RunOutcome RecycleStrategy::run_unchecked(std::uint64_t run_index) {
 void RecycleStrategy::stop() noexcept {
   std::int64_t ignored;
   worker_.finish(false, ignored);
+}
+
+namespace {
+
+std::unique_ptr<Strategy> make_recycle(const StrategySpec& spec, const StrategyContext& context) {
+  return std::make_unique<RecycleStrategy>(spec, context);
+}
+
+// recycle:N or recycle:N~J
+bool parse_recycle_runs(std::string_view text, StrategySpec& spec) {
+  if (!text.starts_with("recycle:")) return false;
+  std::string_view arg = text.substr(8);
+  std::size_t tilde = arg.find('~');
+  spec.runs_per_worker = parse_count(arg.substr(0, tilde), fmt::format("--strategy '{}': runs", text));
+  if (tilde != std::string_view::npos) {
+    spec.recycle_jitter = parse_count(arg.substr(tilde + 1), fmt::format("--strategy '{}': jitter", text));
+  }
+  if (spec.runs_per_worker == 0) {
+    throw InputError(fmt::format("--strategy '{}': a worker must serve at least 1 run", text));
+  }
+  return true;
+}
+
+// recycle-rss:SIZE
+bool parse_recycle_rss(std::string_view text, StrategySpec& spec) {
+  if (!text.starts_with("recycle-rss:")) return false;
+  spec.recycle_rss_bytes = parse_size(text.substr(12), fmt::format("--strategy '{}': size", text));
+  if (spec.recycle_rss_bytes == 0) {
+    throw InputError(fmt::format("--strategy '{}': the RSS limit must be above 0", text));
+  }
+  return true;
+}
+
+}  // namespace
+
+StrategyRow recycle_runs_row() {
+  return {"recycle",        "recycle:N,recycle:N~J",  parse_recycle_runs,
+          make_recycle,     /*applies_to_exec=*/true,
+          /*recycles=*/true};
+}
+
+StrategyRow recycle_rss_row() {
+  return {"recycle",        "recycle-rss:SIZE", parse_recycle_rss, make_recycle, /*applies_to_exec=*/true,
+          /*recycles=*/true};
 }
 
 }  // namespace memsoak::harness::internal

@@ -12,36 +12,25 @@
 #include "harness/internal/clock.h"
 #include "harness/internal/server_messages.h"
 #include "harness/internal/strategies.h"
+#include "harness/posix.h"
 
 namespace memsoak::harness::internal {
 
 void ServerProcess::start(const StrategyContext& context, const std::function<void(int, int)>& body) {
-  int command[2];
-  int reply[2];
-  if (::pipe2(command, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe");
-  if (::pipe2(reply, O_CLOEXEC) != 0) {
-    ::close(command[0]);
-    ::close(command[1]);
-    throw std::system_error(errno, std::generic_category(), "pipe");
-  }
+  PipePair command = make_pipe();
+  PipePair reply = make_pipe();
   pid_t pid = ::fork();
   if (pid == 0) {
-    ::close(command[1]);
-    ::close(reply[0]);
+    command.write_end.reset();
+    reply.read_end.reset();
     prepare_child(context);
-    body(command[0], reply[1]);
+    body(command.read_end.get(), reply.write_end.get());
     ::_exit(0);
   }
-  ::close(command[0]);
-  ::close(reply[1]);
-  if (pid < 0) {
-    ::close(command[1]);
-    ::close(reply[0]);
-    throw std::system_error(errno, std::generic_category(), "fork");
-  }
+  if (pid < 0) throw std::system_error(errno, std::generic_category(), "fork");
   pid_ = pid;
-  command_fd_ = command[1];
-  reply_fd_ = reply[0];
+  command_fd_ = command.write_end.release();
+  reply_fd_ = reply.read_end.release();
 }
 
 bool ServerProcess::send(std::uint64_t value) noexcept {

@@ -3,33 +3,39 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "harness/invocation.h"
 #include "harness/sample.h"
 #include "harness/workload.h"
 
 namespace memsoak::harness {
 
-enum class StrategyKind { kInProcess, kFork, kZygote, kRecycle, kSpawn };
-
-// One strategy as the user named it. Parsed from "in-process", "in-process+trim", "fork",
-// "zygote", "recycle:N", "recycle:N~J", "recycle-rss:SIZE", "spawn".
+// One strategy as the user named it, parsed by its row of the strategy table
+// (harness/internal/strategy_table.h): "in-process", "in-process+trim", "fork", "zygote",
+// "recycle:N", "recycle:N~J", "recycle-rss:SIZE", "spawn".
 struct StrategySpec {
-  StrategyKind kind = StrategyKind::kInProcess;
   std::string name;                     // as written, shown in reports
+  std::string kind;                     // its table row's kind: in-process, fork, zygote, recycle, spawn
   bool trim = false;                    // in-process+trim: malloc_trim(0) after each run
-  std::uint64_t recycle_runs = 0;       // recycle:N — replace the worker after N runs ...
-  std::uint64_t recycle_jitter = 0;     // ... plus a seeded random 0..J
-  std::uint64_t recycle_rss_bytes = 0;  // recycle-rss:SIZE — replace it once its RSS passes SIZE
+  std::uint64_t runs_per_worker = 0;    // a worker serves this many runs, then is replaced; 0: no limit
+  std::uint64_t recycle_jitter = 0;     // ... plus a seeded random 0..J (recycle:N~J)
+  std::uint64_t recycle_rss_bytes = 0;  // recycle-rss:SIZE: replace the worker once its RSS passes SIZE
+  bool recycles = false;                // replaces its worker on purpose (reports: growth per worker)
+  bool applies_to_exec = false;         // an external (--exec) worker can run under it
 };
+
+// Parses one strategy. Throws InputError naming an unknown or malformed strategy.
+StrategySpec parse_strategy(std::string_view text);
 
 // Parses a comma-separated list. Throws InputError naming an unknown, malformed or repeated
 // strategy.
 std::vector<StrategySpec> parse_strategy_list(std::string_view list);
 
-// The strategy forms parse_strategy_list accepts, for `memsoak list` and error messages.
+// The strategy forms parse_strategy accepts, for `memsoak list` and error messages.
 std::vector<std::string_view> strategy_names();
 
 // What one run produced, as the harness saw it.
@@ -43,23 +49,21 @@ struct RunOutcome {
   std::int64_t worker_peak_rss_bytes = kNotMeasured;
   std::uint64_t worker_id = 0;
   std::int64_t footprint_pss_bytes = kNotMeasured;
+  std::uint64_t artifacts = 0;  // artifact files the run's process committed (artifacts.h)
   ProcessSample worker;
 };
 
 // What every strategy needs besides its spec.
 struct StrategyContext {
-  WorkloadFactory factory;
+  WorkloadSource workload;               // what runs: a native or plugin factory, or an external worker
   std::int64_t run_timeout_ms = 0;       // a run still going after this is killed; 0: no limit
   std::uint64_t memory_limit_bytes = 0;  // address-space limit of the processes running the workload
   std::uint64_t seed = 1;                // for recycle jitter
   std::uint64_t smaps_every_runs = 10;   // PSS/USS sampled on runs where i % K == 0
-  // spawn: the command that runs one run in a fresh executable; the run index and the result
-  // descriptor's number are appended. Empty: spawn is unavailable.
-  std::vector<std::string> spawn_argv = {};
-  // --exec: the workload is an external worker speaking protocol v1, run as `/bin/sh -c CMD`;
-  // its stderr is appended to `worker_log_path`. Empty: the workload is `factory`.
-  std::string exec_command = {};
-  std::string worker_log_path = {};
+  // spawn: the invocation of one run in a fresh executable (its run_index is set per run).
+  // Without it, spawn is unavailable.
+  std::optional<SpawnInvocation> spawn = std::nullopt;
+  std::string worker_log_path = {};  // an external worker's stderr is appended here
 };
 
 // Throws InputError for a strategy that does not apply to external workers (zygote, spawn and
@@ -81,7 +85,7 @@ class Strategy {
 
 std::unique_ptr<Strategy> make_strategy(const StrategySpec& spec, const StrategyContext& context);
 
-// The body of one spawned run (what context.spawn_argv starts): sets the workload up, runs it
+// The body of one spawned run (what context.spawn starts): sets the workload up, runs it
 // once, writes the report to `result_fd`. Returns the process's exit code. Never throws.
 int run_spawned_once(const StrategyContext& context, std::uint64_t run_index, int result_fd) noexcept;
 

@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace memsoak::harness {
 
@@ -28,6 +29,29 @@ class Workload {
 
 // Builds a fresh, not yet set up, workload. Called in the process that will run it.
 using WorkloadFactory = std::function<std::unique_ptr<Workload>()>;
+
+// Where a soak's workload comes from: the explicit choice the strategies act on.
+//   native:   a built-in workload, built by `factory` in the process that runs it;
+//   plugin:   a workload plugin (a shared library), also built by `factory`;
+//   external: a worker program speaking protocol v1 (docs/worker-protocol.md), run as
+//             `/bin/sh -c command`; memsoak holds none of its state.
+struct WorkloadSource {
+  enum class Kind { kNative, kPlugin, kExternal };
+  Kind kind = Kind::kNative;
+  WorkloadFactory factory;  // native and plugin
+  std::string command;      // external
+
+  static WorkloadSource native(WorkloadFactory f) { return {Kind::kNative, std::move(f), {}}; }
+  static WorkloadSource plugin(WorkloadFactory f) { return {Kind::kPlugin, std::move(f), {}}; }
+  static WorkloadSource external(std::string cmd) { return {Kind::kExternal, {}, std::move(cmd)}; }
+  // True when memsoak holds the workload in its own processes (it can fork, trim, re-execute it).
+  bool in_memsoak() const noexcept { return kind != Kind::kExternal; }
+};
+
+// "native", "plugin", "external": how run.json names a source kind.
+std::string_view source_kind_name(WorkloadSource::Kind kind) noexcept;
+// The inverse: false for an unknown name.
+bool parse_source_kind(std::string_view name, WorkloadSource::Kind& kind) noexcept;
 
 // 64-bit FNV-1a: the digest workloads use for their output. Stable across builds and processes.
 inline std::uint64_t fnv1a64(const void* data, std::size_t size,

@@ -13,8 +13,25 @@
 #include "harness/internal/clock.h"
 #include "harness/internal/server_messages.h"
 #include "harness/internal/strategies.h"
+#include "harness/internal/strategy_table.h"
+#include "harness/posix.h"
 
 namespace memsoak::harness::internal {
+
+// A template process sets the workload up once (no runs, so no threads a run would start); each
+// run is a child forked from it that runs once and exits.
+class ZygoteStrategy final : public Strategy {
+ public:
+  explicit ZygoteStrategy(StrategyContext context) : context_(std::move(context)) {}
+  void start() override;
+  RunOutcome run(std::uint64_t run_index) override;
+  void stop() noexcept override;
+
+ private:
+  StrategyContext context_;
+  ServerProcess zygote_;
+  std::int64_t setup_ns_ = kNotMeasured;
+};
 namespace {
 
 constexpr std::int64_t kReplyAfterKillTimeoutMs = 10'000;
@@ -23,25 +40,27 @@ constexpr std::int64_t kReplyAfterKillTimeoutMs = 10'000;
 void serve_one(Workload& workload, const StrategyContext& context, std::uint64_t run_index,
                pid_t strategy_pid, int reply_fd) {
   ZygoteReply reply;
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) _exit(3);
+  PipePair result;
+  if (try_make_pipe(result) != 0) _exit(3);
   pid_t child = ::fork();
   if (child == 0) {
-    ::close(fds[0]);
+    result.read_end.reset();
     prepare_child(context);
     Family family;
     family.pids[0] = ::getppid();
     family.pids[1] = strategy_pid;
-    ::_exit(write_report(fds[1], run_and_report(workload, run_index, smaps_run(context, run_index), family))
+    ::_exit(write_report(result.write_end.get(),
+                         run_and_report(workload, run_index, smaps_run(context, run_index), family))
                 ? 0
                 : 1);
   }
-  ::close(fds[1]);
+  result.write_end.reset();
   auto child_pid = static_cast<std::int32_t>(child);
   if (::write(reply_fd, &child_pid, sizeof child_pid) != sizeof child_pid) _exit(3);
-  reply.got_report = read_exactly(fds[0], &reply.report, sizeof reply.report, 0) == ReadStatus::kOk &&
-                     reply.report.magic == ChildReport{}.magic;
-  ::close(fds[0]);
+  reply.got_report =
+      read_exactly(result.read_end.get(), &reply.report, sizeof reply.report, 0) == ReadStatus::kOk &&
+      reply.report.magic == ChildReport{}.magic;
+  result.read_end.reset();
   reply.exit_status = child > 0 ? reap(child, reply.peak_rss_bytes) : 0;
   if (::write(reply_fd, &reply, sizeof reply) != sizeof reply) _exit(3);
 }
@@ -52,7 +71,7 @@ void ZygoteStrategy::start() {
   const StrategyContext& context = context_;
   const pid_t strategy_pid = ::getpid();
   zygote_.start(context_, [&context, strategy_pid](int command_fd, int reply_fd) {
-    auto workload = set_up_server_workload(context.factory, reply_fd);
+    auto workload = set_up_server_workload(context.workload.factory, reply_fd);
     if (!workload) return;
     std::uint64_t run_index = 0;
     while (read_exactly(command_fd, &run_index, sizeof run_index, 0) == ReadStatus::kOk) {
@@ -115,6 +134,17 @@ RunOutcome ZygoteStrategy::run(std::uint64_t run_index) {
 void ZygoteStrategy::stop() noexcept {
   std::int64_t ignored;
   zygote_.finish(false, ignored);
+}
+
+StrategyRow zygote_row() {
+  return {"zygote",
+          "zygote",
+          [](std::string_view text, StrategySpec&) { return text == "zygote"; },
+          [](const StrategySpec&, const StrategyContext& context) -> std::unique_ptr<Strategy> {
+            return std::make_unique<ZygoteStrategy>(context);
+          },
+          /*applies_to_exec=*/false,
+          /*recycles=*/false};
 }
 
 }  // namespace memsoak::harness::internal

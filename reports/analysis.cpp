@@ -8,7 +8,7 @@
 #include <unordered_map>
 
 #include "harness/errors.h"
-#include "harness/run_directory.h"
+#include "harness/run_manifest.h"
 #include "harness/sample_file.h"
 #include "harness/units.h"
 
@@ -18,28 +18,6 @@ using harness::kNotMeasured;
 using harness::RunRecord;
 
 namespace {
-
-nlohmann::json read_run_json(const fs::path& path) {
-  nlohmann::json run = harness::read_json_file(path);
-  if (!run.is_object() || !run.contains("schema") || !run["schema"].is_string()) {
-    throw InputError(fmt::format("{}: not a memsoak run.json (no \"schema\")", path.string()));
-  }
-  auto schema = run["schema"].get<std::string>();
-  if (schema != harness::kRunJsonSchema) {
-    throw InputError(fmt::format("{}: schema '{}' is not one this memsoak reads ({})", path.string(), schema,
-                                 harness::kRunJsonSchema));
-  }
-  if (!run.contains("strategies") || !run["strategies"].is_array()) {
-    throw InputError(fmt::format("{}: \"strategies\" is missing or not a list", path.string()));
-  }
-  return run;
-}
-
-template <typename T>
-T get_or(const nlohmann::json& object, const char* key, T fallback) {
-  if (!object.contains(key) || object[key].is_null()) return fallback;
-  return object[key].get<T>();
-}
 
 std::vector<double> series(const std::vector<const RunRecord*>& runs,
                            std::int64_t harness::ProcessSample::*field) {
@@ -59,7 +37,7 @@ LatencyMs latency_percentiles(const std::vector<const RunRecord*>& runs) {
   return {quantile(ms, 0.50), quantile(ms, 0.95), quantile(ms, 0.99)};
 }
 
-void fill_costs(StrategyReport& s, std::span<const RunRecord> records, const nlohmann::json& info) {
+void fill_costs(StrategyReport& s, std::span<const RunRecord> records, const harness::EntryStats& stats) {
   std::int64_t peak = kNotMeasured;
   double setup_ns_sum = 0;
   std::uint64_t ok_runs = 0;
@@ -72,13 +50,14 @@ void fill_costs(StrategyReport& s, std::span<const RunRecord> records, const nlo
   }
   if (peak != kNotMeasured) s.rss_peak_bytes = peak;
   if (ok_runs > 0) s.setup_ms_per_run = setup_ns_sum / static_cast<double>(ok_runs) / 1e6;
-  auto elapsed_ns = get_or<double>(info, "elapsed_ns", 0.0);
-  if (elapsed_ns > 0) s.runs_per_second = static_cast<double>(s.runs) / (elapsed_ns / 1e9);
-  if (info.contains("cpu_user_ns") && info["cpu_user_ns"].is_number()) {
-    s.cpu_user_seconds = info["cpu_user_ns"].get<double>() / 1e9;
-    s.cpu_system_seconds = get_or<double>(info, "cpu_system_ns", 0.0) / 1e9;
+  if (stats.elapsed_ns && *stats.elapsed_ns > 0) {
+    s.runs_per_second = static_cast<double>(s.runs) / (static_cast<double>(*stats.elapsed_ns) / 1e9);
   }
-  if (info.contains("stopped") && info["stopped"].is_string()) s.stopped = info["stopped"].get<std::string>();
+  if (stats.cpu_user_ns) {
+    s.cpu_user_seconds = static_cast<double>(*stats.cpu_user_ns) / 1e9;
+    s.cpu_system_seconds = static_cast<double>(stats.cpu_system_ns.value_or(0)) / 1e9;
+  }
+  s.stopped = stats.stopped;
 }
 
 std::optional<double> mean_of(const std::vector<double>& values) {
@@ -131,10 +110,11 @@ std::optional<double> within_worker_growth(const std::vector<const RunRecord*>& 
 // A strategy whose memory grows within each worker's life but is reset when the worker is
 // replaced is bounded by recycling, not leaking: the slope over the whole window (which partial
 // first and last workers can tilt) must be small next to the slope within a worker.
-void classify_recycling(StrategyReport& s, const std::vector<const RunRecord*>& analysed) {
+void classify_recycling(StrategyReport& s, const harness::StrategySpec& spec,
+                        const std::vector<const RunRecord*>& analysed) {
   // Only a strategy that replaces its worker on purpose is bounded; an in-process worker that keeps
   // crashing also changes worker ids, and its leak must still read as a leak.
-  if (!s.strategy.starts_with("recycle")) return;
+  if (!spec.recycles) return;
   if (s.classification.verdict == Verdict::kInconclusive) return;
   const bool use_heap = s.heap.has_value();
   s.within_worker_growth_bytes_per_run = within_worker_growth(analysed, use_heap);
@@ -152,10 +132,10 @@ void classify_recycling(StrategyReport& s, const std::vector<const RunRecord*>& 
                   harness::format_bytes(overall))};
 }
 
-StrategyReport analyse_strategy(const nlohmann::json& info, std::span<const RunRecord> records) {
+StrategyReport analyse_strategy(const harness::ManifestEntry& entry, std::span<const RunRecord> records) {
   StrategyReport s;
-  s.strategy = get_or<std::string>(info, "name", "?");
-  s.allocator = get_or<std::string>(info, "allocator", "glibc");
+  s.strategy = entry.strategy.name;
+  s.allocator = std::string(harness::allocator_name(entry.allocator));
   s.runs = records.size();
   std::vector<const RunRecord*> analysed;
   for (const RunRecord& r : records) {
@@ -180,9 +160,9 @@ StrategyReport analyse_strategy(const nlohmann::json& info, std::span<const RunR
     s.classification = {Verdict::kInconclusive, "no RSS samples after warm-up"};
   }
   if (!analysed.empty()) s.latency_ms = latency_percentiles(analysed);
-  fill_costs(s, records, info);
+  fill_costs(s, records, entry.stats);
   fill_sharing(s, analysed);
-  classify_recycling(s, analysed);
+  classify_recycling(s, entry.strategy, analysed);
   return s;
 }
 
@@ -204,18 +184,20 @@ void count_digest_mismatches(std::vector<StrategyReport>& reports,
   }
 }
 
-Report analyse_run_directory_unchecked(const fs::path& run_dir) {
+}  // namespace
+
+Report analyse_run_directory(const fs::path& run_dir) {
   if (!fs::is_directory(run_dir)) {
     throw InputError(fmt::format("'{}': not a run directory ({})", run_dir.string(),
                                  fs::exists(run_dir) ? "not a directory" : "no such directory"));
   }
-  nlohmann::json run = read_run_json(run_dir / "run.json");
+  const harness::RunManifest manifest = harness::RunManifest::read(run_dir);
   std::vector<RunRecord> records = harness::read_sample_file(run_dir / "samples.bin");
-  const nlohmann::json& strategies = run["strategies"];
+  const std::size_t entries = manifest.entries.size();
   for (const RunRecord& r : records) {
-    if (r.strategy_index >= strategies.size()) {
+    if (r.strategy_index >= entries) {
       throw InputError(fmt::format("{}: a record names strategy {} but run.json lists {}",
-                                   (run_dir / "samples.bin").string(), r.strategy_index, strategies.size()));
+                                   (run_dir / "samples.bin").string(), r.strategy_index, entries));
     }
   }
   // Strategies ran one after another, so their records are already grouped; the stable sort only
@@ -225,7 +207,7 @@ Report analyse_run_directory_unchecked(const fs::path& run_dir) {
   });
   std::vector<std::span<const RunRecord>> by_strategy;
   auto begin = records.begin();
-  for (std::uint32_t s = 0; s < strategies.size(); ++s) {
+  for (std::uint32_t s = 0; s < entries; ++s) {
     auto end = std::find_if(begin, records.end(), [s](const RunRecord& r) { return r.strategy_index != s; });
     by_strategy.emplace_back(records.data() + (begin - records.begin()),
                              static_cast<std::size_t>(end - begin));
@@ -234,36 +216,17 @@ Report analyse_run_directory_unchecked(const fs::path& run_dir) {
 
   Report report;
   report.run_directory = run_dir.string();
-  report.scenario = get_or<std::string>(run, "scenario", "");
-  report.workload = get_or<std::string>(run, "workload", "");
-  report.leak = get_or<std::string>(run, "leak", "");
-  report.warmup = get_or<std::uint64_t>(run, "warmup", 0);
-  if (run.contains("budget_bytes_per_run") && !run["budget_bytes_per_run"].is_null()) {
-    if (!run["budget_bytes_per_run"].is_number_unsigned()) {
-      throw InputError(fmt::format("{}: \"budget_bytes_per_run\" must be a whole number of bytes, not {}",
-                                   (run_dir / "run.json").string(), run["budget_bytes_per_run"].dump()));
-    }
-    report.budget_bytes_per_run = run["budget_bytes_per_run"].get<std::uint64_t>();
-  }
-  if (run.contains("interrupted_by_signal") && run["interrupted_by_signal"].is_number_integer()) {
-    report.interrupted_by_signal = run["interrupted_by_signal"].get<int>();
-  }
+  report.scenario = manifest.config.scenario;
+  report.workload = manifest.config.workload;
+  report.leak = manifest.config.leak;
+  report.warmup = manifest.config.warmup;
+  report.budget_bytes_per_run = manifest.config.budget_bytes_per_run;
+  report.interrupted_by_signal = manifest.interrupted_by_signal;
   for (std::size_t s = 0; s < by_strategy.size(); ++s) {
-    report.strategies.push_back(analyse_strategy(strategies[s], by_strategy[s]));
+    report.strategies.push_back(analyse_strategy(manifest.entries[s], by_strategy[s]));
   }
   count_digest_mismatches(report.strategies, by_strategy);
   return report;
-}
-
-}  // namespace
-
-Report analyse_run_directory(const fs::path& run_dir) {
-  try {
-    return analyse_run_directory_unchecked(run_dir);
-  } catch (const nlohmann::json::exception& e) {
-    // A field of run.json with the wrong type.
-    throw InputError(fmt::format("{}: unexpected content ({})", (run_dir / "run.json").string(), e.what()));
-  }
 }
 
 }  // namespace memsoak::reports

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "harness/units.h"
+#include "reports/writer.h"
 
 namespace memsoak::reports {
 namespace {
@@ -28,6 +29,27 @@ std::string summary_line(const StrategyReport& s) {
   if (s.failed_runs > 0) line += fmt::format("  {} failed", s.failed_runs);
   if (s.digest_mismatches > 0) line += fmt::format("  {} outputs differ", s.digest_mismatches);
   return line;
+}
+
+}  // namespace memsoak::reports
+
+namespace memsoak::reports {
+namespace {
+
+// One line per strategy on the terminal; nothing with --quiet.
+class ConsoleSummaryWriter final : public ReportWriter {
+ public:
+  std::string_view name() const override { return "console summary"; }
+  void write(const Report& report, const WriterTarget& target) const override {
+    if (target.console == nullptr) return;
+    for (const auto& s : report.strategies) *target.console << summary_line(s) << '\n';
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<ReportWriter> make_console_summary_writer() {
+  return std::make_unique<ConsoleSummaryWriter>();
 }
 
 }  // namespace memsoak::reports

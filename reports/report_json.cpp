@@ -1,7 +1,9 @@
 // report.json writer (see report_json.h).
 #include "reports/report_json.h"
 
-#include "harness/run_directory.h"
+#include "harness/json_file.h"
+#include "reports/budget_gate.h"
+#include "reports/writer.h"
 
 namespace memsoak::reports {
 namespace {
@@ -93,5 +95,22 @@ nlohmann::ordered_json report_to_json(const Report& report) {
 void write_report_json(const Report& report, const std::filesystem::path& path) {
   harness::write_json_file(path, report_to_json(report));
 }
+
+}  // namespace memsoak::reports
+
+namespace memsoak::reports {
+namespace {
+
+class ReportJsonWriter final : public ReportWriter {
+ public:
+  std::string_view name() const override { return "report.json"; }
+  void write(const Report& report, const WriterTarget& target) const override {
+    write_report_json(report, target.run_dir / "report.json");
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<ReportWriter> make_report_json_writer() { return std::make_unique<ReportJsonWriter>(); }
 
 }  // namespace memsoak::reports

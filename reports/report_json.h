@@ -1,4 +1,4 @@
-// report.json writer: the machine-readable report ("memsoak.report/1"; fields in ARCHITECTURE.md).
+// report.json writer: the machine-readable report ("memsoak.report/1"; fields in docs/run-directory.md).
 #pragma once
 
 #include <filesystem>

@@ -38,7 +38,7 @@ struct StrategyReport {
   std::optional<double> runs_per_second;
   std::optional<LatencyMs> latency_ms;
   std::optional<double> setup_ms_per_run;  // mean Workload::setup time paid per run
-  std::optional<double> cpu_user_seconds;    // all the strategy's processes
+  std::optional<double> cpu_user_seconds;  // all the strategy's processes
   std::optional<double> cpu_system_seconds;
   std::optional<std::int64_t> footprint_pss_peak_bytes;  // PSS of all its processes together
   std::optional<double> footprint_pss_mean_bytes;
@@ -59,14 +59,5 @@ struct Report {
   std::optional<int> interrupted_by_signal;  // the soak was stopped early by SIGINT/SIGTERM
   std::vector<StrategyReport> strategies;
 };
-
-// The growth rate the budget gate compares: live heap when measured, else RSS.
-double gated_growth_bytes_per_run(const StrategyReport& strategy);
-
-// One line per strategy over the budget ("in-process: leak of 4.0 KiB/run exceeds budget 1.0
-// KiB/run"); empty when there is no budget or every strategy is within it. Leak and retention
-// count (both mean memory that keeps growing); plateau and stable do not; inconclusive always
-// fails the gate, since too little was measured to pass it.
-std::vector<std::string> budget_violations(const Report& report);
 
 }  // namespace memsoak::reports

@@ -11,12 +11,13 @@
 #include "harness/errors.h"
 #include "harness/progress.h"
 #include "harness/run_directory.h"
+#include "harness/run_manifest.h"
 #include "harness/runner.h"
 #include "harness/strategy.h"
 #include "harness/units.h"
 #include "reports/analysis.h"
-#include "reports/console_summary.h"
-#include "reports/report_json.h"
+#include "reports/budget_gate.h"
+#include "reports/writer.h"
 #include "scenarios/workloads.h"
 #include "tools/commands.h"
 
@@ -50,42 +51,13 @@ struct RunArgs {
   bool quiet = false;
 };
 
-// The factory of an --exec soak: never called, since the strategies talk to the worker.
-harness::WorkloadFactory no_native_workload() {
-  return []() -> std::unique_ptr<harness::Workload> {
-    throw std::logic_error("an --exec soak has no native workload");
-  };
-}
-
 int soak_and_report(const RunArgs& args, const harness::SoakConfig& config,
-                    const scenarios::BuiltWorkload& workload);
+                    const harness::WorkloadSource& source);
 
-std::string self_executable() { return fs::read_symlink("/proc/self/exe").string(); }
-
-// How the harness starts memsoak again: a strategy entry under another allocator (`_entry`), or
-// one run of the spawn strategy (`_run`).
-harness::SoakOptions soak_options(const fs::path& run_dir, bool show_progress) {
-  harness::SoakOptions options;
-  options.show_progress = show_progress;
-  const std::string exe = self_executable();
-  const std::string dir = fs::absolute(run_dir).string();
-  const std::string progress = show_progress ? "1" : "0";
-  options.strategy_exec_argv = [exe, dir, progress](std::uint32_t index) {
-    return std::vector<std::string>{exe, "_entry", dir, std::to_string(index), progress};
-  };
-  options.spawn_argv = [exe, dir](std::uint32_t index) {
-    return std::vector<std::string>{exe, "_run", dir, std::to_string(index)};
-  };
-  return options;
-}
-
-// Writes report.json, prints a line per strategy and the report's path, applies the budget.
+// Runs every registered report writer, prints the report's path, applies the budget gate.
 int finish_report(const fs::path& run_dir, bool quiet) {
   reports::Report report = reports::analyse_run_directory(run_dir);
-  reports::write_report_json(report, run_dir / "report.json");
-  if (!quiet) {
-    for (const auto& s : report.strategies) std::cout << reports::summary_line(s) << '\n';
-  }
+  reports::write_reports(report, {run_dir, quiet ? nullptr : &std::cout});
   std::cout << (run_dir / "report.json").string() << std::endl;
   std::vector<std::string> violations = reports::budget_violations(report);
   for (const auto& v : violations) std::cerr << "memsoak: budget exceeded: " << v << '\n';
@@ -152,7 +124,7 @@ harness::SoakConfig make_soak_config(const RunArgs& args, const std::vector<std:
 }
 
 // --exec: the workload is the external worker; memsoak holds none of its own.
-scenarios::BuiltWorkload external_worker(const RunArgs& args, harness::SoakConfig& config) {
+harness::WorkloadSource external_worker(const RunArgs& args, harness::SoakConfig& config) {
   if (args.workload || args.leak || args.model || args.plugin) {
     throw InputError(
         fmt::format("--exec '{}': the worker is the workload; drop --workload, --leak, --model and --plugin",
@@ -165,12 +137,11 @@ scenarios::BuiltWorkload external_worker(const RunArgs& args, harness::SoakConfi
     throw InputError("--allocator: applies to native workloads only, not to an --exec worker");
   }
   harness::check_strategies_for_exec(config.strategies);
-  config.exec_command = *args.exec;
   config.workload = "exec";
   config.scenario = fmt::format("external worker: {}", *args.exec);
   config.workload_request = {{"name", "exec"}};
   config.workload_info = {{"name", "exec"}, {"command", *args.exec}, {"protocol", 1}};
-  return {no_native_workload(), config.workload_info};
+  return harness::WorkloadSource::external(*args.exec);
 }
 
 int run(const RunArgs& args, const std::vector<std::string>& argv) {
@@ -188,20 +159,22 @@ int run(const RunArgs& args, const std::vector<std::string>& argv) {
       : args.workload ? fmt::format("{} --leak {}", request.name, request.leak)
                       : fmt::format("default: {} --leak {} (the seed case)", request.name, request.leak);
   config.workload_info = workload.info;
-  return soak_and_report(args, config, workload);
+  return soak_and_report(args, config,
+                         request.plugin ? harness::WorkloadSource::plugin(workload.factory)
+                                        : harness::WorkloadSource::native(workload.factory));
 }
 
 int soak_and_report(const RunArgs& args, const harness::SoakConfig& config,
-                    const scenarios::BuiltWorkload& workload) {
+                    const harness::WorkloadSource& source) {
   std::optional<fs::path> requested;
   if (args.out) requested = *args.out;
   fs::path run_dir = harness::create_run_directory(requested);
 
-  harness::SoakOptions options =
-      soak_options(run_dir, !args.quiet && harness::ProgressBar::is_terminal(stderr));
+  harness::SoakOptions options;
+  options.show_progress = !args.quiet && harness::ProgressBar::is_terminal(stderr);
   if (!args.quiet)
     std::cerr << fmt::format("memsoak: soaking {} into {}\n", config.scenario, run_dir.string());
-  harness::SoakResult result = harness::run_soak(config, workload.factory, run_dir, options);
+  harness::SoakResult result = harness::run_soak(config, source, run_dir, options);
   int code = finish_report(run_dir, args.quiet);
   if (result.interrupted_by_signal != 0) {
     std::cerr << fmt::format("memsoak: stopped by {}; the report covers the runs measured so far\n",
@@ -211,14 +184,21 @@ int soak_and_report(const RunArgs& args, const harness::SoakConfig& config,
   return code;
 }
 
-// Rebuilds the workload that run.json of `run_dir` records.
-harness::WorkloadFactory recorded_workload(const harness::SoakConfig& config) {
-  if (!config.exec_command.empty()) return no_native_workload();
+// Rebuilds the workload source that a run's manifest records (for re-executed processes).
+harness::WorkloadSource recorded_workload(const harness::RunManifest& manifest) {
+  if (manifest.source_kind == harness::WorkloadSource::Kind::kExternal) {
+    return harness::WorkloadSource::external(manifest.exec_command);
+  }
+  harness::WorkloadFactory factory;
   try {
-    return scenarios::make_workload(scenarios::request_from_json(config.workload_request)).factory;
+    factory =
+        scenarios::make_workload(scenarios::request_from_json(manifest.config.workload_request)).factory;
   } catch (const nlohmann::json::exception& e) {
     throw InputError(fmt::format("run.json: bad workload_request ({})", e.what()));
   }
+  return manifest.source_kind == harness::WorkloadSource::Kind::kPlugin
+             ? harness::WorkloadSource::plugin(factory)
+             : harness::WorkloadSource::native(factory);
 }
 
 }  // namespace
@@ -252,37 +232,19 @@ std::function<int()> add_run_command(CLI::App& app, const std::vector<std::strin
 }
 
 std::function<int()> add_internal_commands(CLI::App& app) {
-  struct Args {
-    std::string dir;
-    std::vector<std::uint64_t> numbers;
-  };
-  auto entry_args = std::make_shared<Args>();
-  auto run_args = std::make_shared<Args>();
-  // Not for people: how memsoak re-executes itself (see harness/runner.h). Hidden from --help.
-  CLI::App* entry = app.add_subcommand("_entry", "")->group("");
-  entry->add_option("DIR", entry_args->dir)->required();
-  entry->add_option("N", entry_args->numbers)->expected(6);
-  CLI::App* one_run = app.add_subcommand("_run", "")->group("");
-  one_run->add_option("DIR", run_args->dir)->required();
-  one_run->add_option("N", run_args->numbers)->expected(3);
-  return [entry, one_run, entry_args, run_args]() -> int {
+  // Not for people: how memsoak re-executes itself (harness/invocation.h). Hidden from --help.
+  CLI::App* entry = app.add_subcommand(harness::EntryInvocation::kCommand, "")->group("");
+  entry->allow_extras()->prefix_command();
+  CLI::App* one_run = app.add_subcommand(harness::SpawnInvocation::kCommand, "")->group("");
+  one_run->allow_extras()->prefix_command();
+  return [entry, one_run]() -> int {
     if (entry->parsed()) {
-      const auto& n =
-          entry_args->numbers;  // index, progress, first run, failures before, result fd, heartbeat fd
-      harness::SoakConfig config = harness::read_soak_config(entry_args->dir);
-      harness::SoakOptions options = soak_options(entry_args->dir, n[1] != 0);
-      return harness::run_soak_entry_process(entry_args->dir, static_cast<std::uint32_t>(n[0]), n[2], n[3],
-                                             recorded_workload(config), static_cast<int>(n[4]),
-                                             static_cast<int>(n[5]), options);
+      return harness::run_entry_invocation(harness::EntryInvocation::parse(entry->remaining()),
+                                           recorded_workload);
     }
     if (one_run->parsed()) {
-      const auto& n = run_args->numbers;  // index, run index, result fd
-      harness::SoakConfig config = harness::read_soak_config(run_args->dir);
-      harness::StrategyContext context;
-      context.factory = recorded_workload(config);
-      context.memory_limit_bytes = config.memory_limit_bytes;
-      context.seed = config.seed;
-      return harness::run_spawned_once(context, n[1], static_cast<int>(n[2]));
+      return harness::run_spawn_invocation(harness::SpawnInvocation::parse(one_run->remaining()),
+                                           recorded_workload);
     }
     return -1;
   };

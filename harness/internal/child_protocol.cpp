@@ -13,8 +13,10 @@
 #include <exception>
 #include <optional>
 
+#include "harness/artifacts.h"
 #include "harness/internal/clock.h"
 #include "harness/internal/strategies.h"
+#include "harness/posix.h"
 #include "harness/sampler.h"
 
 namespace memsoak::harness::internal {
@@ -32,6 +34,7 @@ std::int64_t pss_of(pid_t pid) noexcept {
 ChildReport run_and_report(Workload& workload, std::uint64_t run_index, bool with_smaps, Family family,
                            const ProcessSampler* sampler) noexcept {
   ChildReport report;
+  const std::uint64_t artifacts_before = artifacts_committed();
   try {
     std::int64_t t0 = monotonic_ns();
     report.digest = workload.run(run_index);
@@ -54,12 +57,14 @@ ChildReport run_and_report(Workload& workload, std::uint64_t run_index, bool wit
   } catch (...) {
     std::strncpy(report.failure, "unknown exception", sizeof report.failure - 1);
   }
+  report.artifacts = artifacts_committed() - artifacts_before;
   return report;
 }
 
 ChildReport setup_run_and_report(const WorkloadFactory& factory, std::uint64_t run_index, bool with_smaps,
                                  Family family) noexcept {
   ChildReport report;
+  const std::uint64_t artifacts_before = artifacts_committed();
   try {
     auto workload = factory();
     std::int64_t t0 = monotonic_ns();
@@ -74,6 +79,7 @@ ChildReport setup_run_and_report(const WorkloadFactory& factory, std::uint64_t r
   } catch (...) {
     std::strncpy(report.failure, "unknown exception in setup", sizeof report.failure - 1);
   }
+  report.artifacts = artifacts_committed() - artifacts_before;  // setup's too
   return report;
 }
 
@@ -124,10 +130,8 @@ std::string describe_exit(int status) {
 int reap(pid_t pid, std::int64_t& peak_rss_bytes) noexcept {
   int status = 0;
   rusage usage{};
-  pid_t reaped;
-  while ((reaped = ::wait4(pid, &status, 0, &usage)) < 0 && errno == EINTR) {
-  }
-  peak_rss_bytes = reaped == pid ? static_cast<std::int64_t>(usage.ru_maxrss) * 1024 : kNotMeasured;
+  pid_t reaped = wait4_retrying(pid, &status, 0, &usage);
+  peak_rss_bytes = reaped == pid ? harness::peak_rss_bytes(usage) : kNotMeasured;
   return status;
 }
 
@@ -138,6 +142,7 @@ void apply_report(const ChildReport& report, RunOutcome& outcome) {
   outcome.work_ns = report.work_ns;
   outcome.worker = report.sample;
   outcome.footprint_pss_bytes = report.family_pss_bytes;
+  outcome.artifacts = report.artifacts;
   if (!outcome.ok) outcome.failure = report.failure;
 }
 

@@ -26,6 +26,7 @@ struct ChildReport {
   // PSS of this process plus the strategy's other live processes (parent, template), read at
   // the same moment so that shared pages are counted once; kNotMeasured without smaps.
   std::int64_t family_pss_bytes = kNotMeasured;
+  std::uint64_t artifacts = 0;  // artifact files this process committed for the run (artifacts.h)
   char failure[256] = {};
 };
 static_assert(sizeof(ChildReport) <= PIPE_BUF);

@@ -1,4 +1,4 @@
-// The concrete strategies behind make_strategy(); private to the harness.
+// Parts shared by the strategies (each strategy's class lives in its own file); private to the harness.
 #pragma once
 
 #include <sys/types.h>
@@ -7,42 +7,11 @@
 #include <memory>
 #include <optional>
 
-#include "harness/external_worker.h"
 #include "harness/sampler.h"
 #include "harness/splitmix64.h"
 #include "harness/strategy.h"
 
 namespace memsoak::harness::internal {
-
-// Every run in this process (the strategy's own); the workload's state persists from run to run.
-class InProcessStrategy final : public Strategy {
- public:
-  InProcessStrategy(StrategySpec spec, StrategyContext context)
-      : spec_(std::move(spec)), context_(std::move(context)) {}
-  void start() override;
-  RunOutcome run(std::uint64_t run_index) override;
-  void stop() noexcept override;
-
- private:
-  StrategySpec spec_;
-  StrategyContext context_;
-  std::unique_ptr<Workload> workload_;
-  std::optional<ProcessSampler> sampler_;
-  std::int64_t setup_ns_ = kNotMeasured;
-};
-
-// A child forked from the strategy's process per run: it sets the workload up, runs once, sends
-// its result and final sample through a pipe and exits; the parent reaps it with wait4.
-class ForkPerRunStrategy final : public Strategy {
- public:
-  explicit ForkPerRunStrategy(StrategyContext context) : context_(std::move(context)) {}
-  void start() override {}
-  RunOutcome run(std::uint64_t run_index) override;
-  void stop() noexcept override {}
-
- private:
-  StrategyContext context_;
-};
 
 // A long-lived process of the strategy's, forked once, that serves requests over two pipes: the
 // template of zygote and the worker of recycle.
@@ -65,24 +34,9 @@ class ServerProcess {
   int reply_fd_ = -1;
 };
 
-// A template process sets the workload up once (no runs, so no threads a run would start); each
-// run is a child forked from it that runs once and exits.
-class ZygoteStrategy final : public Strategy {
- public:
-  explicit ZygoteStrategy(StrategyContext context) : context_(std::move(context)) {}
-  void start() override;
-  RunOutcome run(std::uint64_t run_index) override;
-  void stop() noexcept override;
-
- private:
-  StrategyContext context_;
-  ServerProcess zygote_;
-  std::int64_t setup_ns_ = kNotMeasured;
-};
-
-// When a long-lived worker is replaced: after a number of runs (recycle:N~J draws N + 0..J per
-// worker from a seeded generator; fork of an external worker: 1; in-process: never) or once its
-// RSS passes recycle-rss:SIZE. Shared by native and external recycling.
+// When a long-lived worker is replaced: after spec.runs_per_worker runs (recycle:N~J draws
+// N + 0..J per worker from a seeded generator; fork of an external worker: 1; in-process: never)
+// or once its RSS passes recycle-rss:SIZE. Shared by native and external recycling.
 class WorkerLifetime {
  public:
   WorkerLifetime(const StrategySpec& spec, std::uint64_t seed);
@@ -98,54 +52,6 @@ class WorkerLifetime {
   std::uint64_t generation_ = 0;
   std::uint64_t runs_ = 0;
   std::uint64_t limit_ = 0;  // 0: no run limit
-};
-
-// A long-lived worker that serves runs and is replaced after N runs (+ seeded jitter 0..J) or
-// once its RSS after a run passes a limit.
-class RecycleStrategy final : public Strategy {
- public:
-  RecycleStrategy(StrategySpec spec, StrategyContext context)
-      : context_(std::move(context)), lifetime_(spec, context_.seed) {}
-  void start() override {}
-  RunOutcome run(std::uint64_t run_index) override;
-  void stop() noexcept override;
-
- private:
-  RunOutcome run_unchecked(std::uint64_t run_index);
-  bool start_worker(RunOutcome& outcome);
-  StrategyContext context_;
-  WorkerLifetime lifetime_;
-  ServerProcess worker_;
-};
-
-// A fresh executable per run (posix_spawn of context.spawn_argv): nothing is inherited at all.
-class SpawnStrategy final : public Strategy {
- public:
-  explicit SpawnStrategy(StrategyContext context) : context_(std::move(context)) {}
-  void start() override;
-  RunOutcome run(std::uint64_t run_index) override;
-  void stop() noexcept override {}
-
- private:
-  StrategyContext context_;
-};
-
-// --exec workers: `in-process` keeps one worker for all runs, `fork` starts a fresh one per run,
-// `recycle:N[~J]` and `recycle-rss:SIZE` replace it as for native workloads. A worker that breaks
-// the protocol, crashes or hangs is replaced before the next run.
-class ExternalWorkerStrategy final : public Strategy {
- public:
-  ExternalWorkerStrategy(StrategySpec spec, StrategyContext context);
-  ~ExternalWorkerStrategy() override;
-  void start() override {}
-  RunOutcome run(std::uint64_t run_index) override;
-  void stop() noexcept override;
-
- private:
-  RunOutcome run_unchecked(std::uint64_t run_index);
-  StrategyContext context_;
-  WorkerLifetime lifetime_;
-  std::unique_ptr<ExternalWorker> worker_;
 };
 
 // True when run `run_index` samples smaps (PSS/USS).

@@ -32,7 +32,7 @@ class TroubledWorkload final : public Workload {
 
 StrategyContext context() {
   StrategyContext c;
-  c.factory = [] { return std::make_unique<TroubledWorkload>(); };
+  c.workload = WorkloadSource::native([] { return std::make_unique<TroubledWorkload>(); });
   c.run_timeout_ms = 500;
   return c;
 }
@@ -112,7 +112,7 @@ TEST(RecycleStrategy, ReplacesTheWorkerAfterNRuns) {
 
 TEST(RecycleStrategy, JitterIsSeededAndBounded) {
   auto spec = parse_strategy_list("recycle:2~3").front();
-  EXPECT_EQ(spec.recycle_runs, 2u);
+  EXPECT_EQ(spec.runs_per_worker, 2u);
   EXPECT_EQ(spec.recycle_jitter, 3u);
   auto strategy = make_strategy(spec, context());
   strategy->start();

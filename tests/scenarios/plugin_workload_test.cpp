@@ -175,11 +175,10 @@ TEST(PluginWorkload, ARunFailureCarriesThePluginsMessageAsOneLine) {
 }
 
 TEST(PluginWorkload, TheHarnessRecordsAFailedRunAndGoesOn) {
-  for (const harness::StrategySpec& spec :
-       {harness::StrategySpec{harness::StrategyKind::kInProcess, "in-process"},
-        harness::StrategySpec{harness::StrategyKind::kFork, "fork"}}) {
+  for (const harness::StrategySpec& spec : harness::parse_strategy_list("in-process,fork")) {
     auto strategy = harness::make_strategy(
-        spec, harness::StrategyContext{.factory = make_plugin_workload(kFaultyPlugin, "")});
+        spec, harness::StrategyContext{
+                  .workload = harness::WorkloadSource::plugin(make_plugin_workload(kFaultyPlugin, ""))});
     strategy->start();
     harness::RunOutcome failed = strategy->run(3);
     EXPECT_FALSE(failed.ok) << spec.name;
@@ -204,7 +203,8 @@ TEST(PluginWorkload, ASetupFailureThrowsWithThePluginsMessage) {
 
   auto fork = harness::make_strategy(
       harness::parse_strategy_list("fork").front(),
-      harness::StrategyContext{.factory = make_plugin_workload(kFaultyPlugin, "fail-setup")});
+      harness::StrategyContext{
+          .workload = harness::WorkloadSource::plugin(make_plugin_workload(kFaultyPlugin, "fail-setup"))});
   fork->start();
   harness::RunOutcome outcome = fork->run(0);
   EXPECT_FALSE(outcome.ok);

@@ -84,7 +84,7 @@ TEST_F(MemsoakCli, DefaultOutputGoesToATimestampedDirectoryWithALatestLink) {
 TEST_F(MemsoakCli, RunJsonRecordsConfigAndEnvironment) {
   ASSERT_EQ(memsoak({"run", "--iterations", "40", "--seed", "9", "--out", "r", "--quiet"}).exit_code, 0);
   auto run = nlohmann::json::parse(read_text(work_ / "r" / "run.json"));
-  EXPECT_EQ(run["schema"], "memsoak.run/1");
+  EXPECT_EQ(run["schema"], "memsoak.run/2");
   EXPECT_EQ(run["seed"], 9);
   EXPECT_EQ(run["iterations"], 40);
   EXPECT_EQ(run["warmup"], 4);

@@ -1,5 +1,5 @@
-// Budget gate over the report model (see report_model.h).
-#include "reports/report_model.h"
+// The --budget gate over the report model (see budget_gate.h).
+#include "reports/budget_gate.h"
 
 #include <fmt/format.h>
 

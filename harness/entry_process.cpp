@@ -1,0 +1,176 @@
+// The body of an entry's process (see internal/entry_process.h), forked or executed.
+#include "harness/internal/entry_process.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+
+#include "harness/artifacts.h"
+#include "harness/errors.h"
+#include "harness/internal/entry_protocol.h"
+#include "harness/progress.h"
+#include "harness/sample_file.h"
+#include "harness/sampler.h"
+#include "harness/stop_signals.h"
+
+namespace memsoak::harness {
+namespace internal {
+namespace {
+
+// Counts the artifacts committed since this entry process started: its children's (from their
+// reports) and its own (in-process runs, setup).
+class ArtifactCount {
+ public:
+  ArtifactCount() : own_start_(artifacts_committed()) {}
+  void add_child(std::uint64_t n) { children_ += n; }
+  std::uint64_t total() const { return children_ + (artifacts_committed() - own_start_); }
+
+ private:
+  std::uint64_t own_start_;
+  std::uint64_t children_ = 0;
+};
+
+void send_heartbeat(const EntryTask& task, std::uint64_t run_index, const EntryResult& result,
+                    const ArtifactCount& artifacts, bool& main_gone) {
+  Heartbeat heartbeat{run_index, result.failures, artifacts.total()};
+  main_gone = ::write(task.heartbeat_fd, &heartbeat, sizeof heartbeat) != sizeof heartbeat;
+}
+
+// The loop of one entry, from `first_run` on.
+void entry_loop(const EntryTask& task, EntryResult& result) {
+  const RunManifest& manifest = *task.manifest;
+  const ManifestEntry& entry = manifest.entries.at(task.index);
+  const SoakConfig& config = manifest.config;
+  SampleWriter samples(task.run_dir / "samples.bin", SampleWriter::Mode::kAppend);
+  std::ofstream log(task.run_dir / "run.log", std::ios::app);
+  ProcessSampler self;
+  ProgressBar progress(task.options.progress_stream, task.options.show_progress);
+  auto strategy =
+      make_strategy(entry.strategy, make_strategy_context(manifest, task.index, *task.source, task.run_dir));
+  ArtifactCount artifacts;
+  progress.begin(entry.label(), config.iterations);
+  strategy->start();
+  bool main_gone = false;
+  send_heartbeat(task, Heartbeat::kSetUp, result, artifacts, main_gone);
+  for (std::uint64_t i = task.first_run; i < config.iterations && !main_gone; ++i) {
+    RunOutcome outcome = strategy->run(i);
+    artifacts.add_child(outcome.artifacts);
+    RunRecord record = make_run_record(task.index, i, config.warmup, outcome);
+    record.harness_rss_bytes = self.rss_bytes();
+    samples.append(record);
+    if (!outcome.ok) {
+      ++result.failures;
+      log << fmt::format("{} run {}: failed: {}\n", entry.label(), i, outcome.failure) << std::flush;
+    }
+    send_heartbeat(task, i, result, artifacts, main_gone);
+    progress.update(i + 1, outcome.worker.rss_bytes);
+    if (config.max_failures > 0 && result.failures >= config.max_failures) {
+      result.status = EntryResult::kMaxFailures;
+      break;
+    }
+  }
+  strategy->stop();
+  progress.end();
+  result.artifacts = artifacts.total();
+}
+
+}  // namespace
+
+void run_entry_process(const EntryTask& task) noexcept {
+  EntryResult result;
+  result.failures = task.failures_before;
+  try {
+    entry_loop(task, result);
+  } catch (const InputError& e) {
+    result.status = EntryResult::kInputError;
+    std::strncpy(result.message, e.what(), sizeof result.message - 1);
+  } catch (const std::exception& e) {
+    result.status = EntryResult::kHarnessError;
+    std::strncpy(result.message, e.what(), sizeof result.message - 1);
+  }
+  std::fflush(nullptr);
+  ::_exit(::write(task.result_fd, &result, sizeof result) == static_cast<ssize_t>(sizeof result) ? 0 : 1);
+}
+
+}  // namespace internal
+
+StrategyContext make_strategy_context(const RunManifest& manifest, std::uint32_t index,
+                                      const WorkloadSource& source, const std::filesystem::path& run_dir) {
+  const SoakConfig& config = manifest.config;
+  StrategyContext context;
+  context.workload = source;
+  context.run_timeout_ms = config.run_timeout_ms;
+  context.memory_limit_bytes = config.memory_limit_bytes;
+  context.seed = config.seed;
+  if (source.in_memsoak()) context.spawn = SpawnInvocation{std::filesystem::absolute(run_dir), index, 0};
+  context.worker_log_path = (run_dir / "run.log").string();
+  set_artifact_directory(std::filesystem::absolute(run_dir), index);
+  return context;
+}
+
+namespace {
+
+// Reads the manifest an executed process was pointed at, and checks the entry exists.
+RunManifest manifest_for(const std::filesystem::path& run_dir, std::uint32_t index) {
+  RunManifest manifest = RunManifest::read(run_dir);
+  if (index >= manifest.entries.size()) {
+    throw InputError(fmt::format("{}: no strategy entry {}", (run_dir / "run.json").string(), index));
+  }
+  return manifest;
+}
+
+}  // namespace
+
+int run_entry_invocation(const EntryInvocation& invocation, const SourceResolver& resolve) {
+  StopSignals::become_entry_process();
+  // Inherited without close-on-exec (dup2 clears it): set it again so that spawned runs and
+  // workers do not hold the main process's pipes open.
+  for (int fd : {EntryInvocation::kResultFd, EntryInvocation::kHeartbeatFd}) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  RunManifest manifest = manifest_for(invocation.run_dir, invocation.entry_index);
+  WorkloadSource source = resolve(manifest);
+  internal::EntryTask task;
+  task.manifest = &manifest;
+  task.index = invocation.entry_index;
+  task.first_run = invocation.first_run;
+  task.failures_before = invocation.failures_before;
+  task.source = &source;
+  task.run_dir = invocation.run_dir;
+  task.options.show_progress = invocation.show_progress;
+  task.result_fd = EntryInvocation::kResultFd;
+  task.heartbeat_fd = EntryInvocation::kHeartbeatFd;
+  internal::run_entry_process(task);
+}
+
+int run_spawn_invocation(const SpawnInvocation& invocation, const SourceResolver& resolve) {
+  RunManifest manifest = manifest_for(invocation.run_dir, invocation.entry_index);
+  StrategyContext context =
+      make_strategy_context(manifest, invocation.entry_index, resolve(manifest), invocation.run_dir);
+  return run_spawned_once(context, invocation.run_index, SpawnInvocation::kResultFd);
+}
+
+}  // namespace memsoak::harness
+
+namespace memsoak::harness::internal {
+
+RunRecord make_run_record(std::uint32_t index, std::uint64_t run_index, std::uint64_t warmup,
+                          const RunOutcome& outcome) {
+  RunRecord record;
+  record.strategy_index = index;
+  record.run_index = run_index;
+  if (!outcome.ok) record.flags |= kRunFailed;
+  if (run_index < warmup) record.flags |= kRunWarmup;
+  record.digest = outcome.digest;
+  record.latency_ns = outcome.latency_ns;
+  record.work_ns = outcome.work_ns;
+  record.setup_ns = outcome.setup_ns;
+  record.worker_peak_rss_bytes = outcome.worker_peak_rss_bytes;
+  record.worker_id = outcome.worker_id;
+  record.footprint_pss_bytes = outcome.footprint_pss_bytes;
+  record.worker = outcome.worker;
+  return record;
+}
+
+}  // namespace memsoak::harness::internal

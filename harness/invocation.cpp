@@ -1,0 +1,101 @@
+// Command lines of re-executed memsoak processes (see invocation.h).
+#include "harness/invocation.h"
+
+#include <fmt/format.h>
+
+#include <limits>
+#include <map>
+
+#include "harness/errors.h"
+#include "harness/units.h"
+
+namespace memsoak::harness {
+namespace {
+
+// "--name value" pairs and bare "--flag"s after the run directory.
+struct Words {
+  std::filesystem::path run_dir;
+  std::map<std::string, std::string, std::less<>> values;
+  bool has_flag(const std::string& flag) const { return values.count(flag) > 0; }
+};
+
+Words split_words(std::span<const std::string> args, const char* command,
+                  std::span<const char* const> flags) {
+  if (args.empty() || args[0].empty() || args[0].starts_with("--")) {
+    throw InputError(fmt::format("{}: the run directory is missing", command));
+  }
+  Words words;
+  words.run_dir = args[0];
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    const std::string& word = args[i];
+    bool is_flag = false;
+    for (const char* f : flags) is_flag = is_flag || word == f;
+    if (is_flag) {
+      words.values[word] = "";
+    } else if (word.starts_with("--") && i + 1 < args.size()) {
+      words.values[word] = args[++i];
+    } else {
+      throw InputError(fmt::format("{}: unexpected '{}'", command, word));
+    }
+  }
+  return words;
+}
+
+std::uint64_t number(const Words& words, const char* command, const char* name) {
+  auto it = words.values.find(name);
+  if (it == words.values.end()) throw InputError(fmt::format("{}: {} is missing", command, name));
+  return parse_count(it->second, fmt::format("{} {}", command, name));
+}
+
+std::uint32_t index_number(const Words& words, const char* command) {
+  std::uint64_t value = number(words, command, "--entry");
+  if (value > std::numeric_limits<std::uint32_t>::max()) {
+    throw InputError(fmt::format("{} --entry '{}': too large", command, value));
+  }
+  return static_cast<std::uint32_t>(value);
+}
+
+}  // namespace
+
+std::vector<std::string> EntryInvocation::to_argv() const {
+  std::vector<std::string> argv = {kSelfExecutable,
+                                   kCommand,
+                                   run_dir.string(),
+                                   "--entry",
+                                   std::to_string(entry_index),
+                                   "--first-run",
+                                   std::to_string(first_run),
+                                   "--failures-before",
+                                   std::to_string(failures_before)};
+  if (show_progress) argv.emplace_back("--progress");
+  return argv;
+}
+
+EntryInvocation EntryInvocation::parse(std::span<const std::string> args) {
+  static constexpr const char* kFlags[] = {"--progress"};
+  Words words = split_words(args, kCommand, kFlags);
+  EntryInvocation invocation;
+  invocation.run_dir = words.run_dir;
+  invocation.entry_index = index_number(words, kCommand);
+  invocation.first_run = number(words, kCommand, "--first-run");
+  invocation.failures_before = number(words, kCommand, "--failures-before");
+  invocation.show_progress = words.has_flag("--progress");
+  return invocation;
+}
+
+std::vector<std::string> SpawnInvocation::to_argv() const {
+  return {
+      kSelfExecutable,          kCommand, run_dir.string(), "--entry", std::to_string(entry_index), "--run",
+      std::to_string(run_index)};
+}
+
+SpawnInvocation SpawnInvocation::parse(std::span<const std::string> args) {
+  Words words = split_words(args, kCommand, {});
+  SpawnInvocation invocation;
+  invocation.run_dir = words.run_dir;
+  invocation.entry_index = index_number(words, kCommand);
+  invocation.run_index = number(words, kCommand, "--run");
+  return invocation;
+}
+
+}  // namespace memsoak::harness

@@ -1,0 +1,275 @@
+// run.json writing and strict reading, versions 1 and 2 (see run_manifest.h).
+#include "harness/run_manifest.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "harness/errors.h"
+#include "harness/heap_counters.h"
+#include "harness/json_file.h"
+#include "harness/run_directory.h"
+#include "memsoak_git_commit.h"
+
+namespace memsoak::harness {
+namespace {
+
+using Json = nlohmann::json;
+using OrderedJson = nlohmann::ordered_json;
+
+// Field readers: each names the field in its error. `where` is "DIR/run.json".
+class Fields {
+ public:
+  Fields(const Json& object, std::string where) : object_(object), where_(std::move(where)) {}
+
+  const Json& required(const char* key) const {
+    if (!object_.contains(key)) throw bad(key, "is missing");
+    return object_[key];
+  }
+  bool has(const char* key) const { return object_.contains(key) && !object_[key].is_null(); }
+
+  std::string string(const char* key) const {
+    const Json& v = required(key);
+    if (!v.is_string()) throw bad(key, "must be a string, not " + v.dump());
+    return v.get<std::string>();
+  }
+  std::uint64_t count(const char* key) const {
+    const Json& v = required(key);
+    if (!v.is_number_unsigned()) throw bad(key, "must be a whole number, not " + v.dump());
+    return v.get<std::uint64_t>();
+  }
+  std::int64_t integer(const char* key) const {
+    const Json& v = required(key);
+    if (!v.is_number_integer()) throw bad(key, "must be an integer, not " + v.dump());
+    return v.get<std::int64_t>();
+  }
+  // null or absent: std::nullopt.
+  std::optional<std::uint64_t> optional_count(const char* key) const {
+    return has(key) ? std::optional(count(key)) : std::nullopt;
+  }
+  std::optional<std::int64_t> optional_integer(const char* key) const {
+    return has(key) ? std::optional(integer(key)) : std::nullopt;
+  }
+  std::optional<std::string> optional_string(const char* key) const {
+    return has(key) ? std::optional(string(key)) : std::nullopt;
+  }
+  const Json& object(const char* key) const {
+    const Json& v = required(key);
+    if (!v.is_object()) throw bad(key, "must be an object, not " + v.dump());
+    return v;
+  }
+  const Json& array(const char* key) const {
+    const Json& v = required(key);
+    if (!v.is_array()) throw bad(key, "must be a list");
+    return v;
+  }
+  InputError bad(const std::string& key, const std::string& why) const {
+    std::string shown = why.size() > 120 ? why.substr(0, 117) + "..." : why;
+    return InputError(fmt::format("{}: \"{}\" {}", where_, key, shown));
+  }
+  const std::string& where() const { return where_; }
+
+ private:
+  const Json& object_;
+  std::string where_;
+};
+
+template <typename T>
+OrderedJson or_null(const std::optional<T>& value) {
+  return value ? OrderedJson(*value) : OrderedJson(nullptr);
+}
+
+OrderedJson zero_as_null(std::uint64_t value) { return value ? OrderedJson(value) : OrderedJson(nullptr); }
+
+ManifestEntry read_entry(const Json& json, const std::string& where, int version) {
+  if (!json.is_object())
+    throw InputError(fmt::format("{}: an entry of \"strategies\" is not an object", where));
+  Fields f(json, where);
+  ManifestEntry entry;
+  try {
+    entry.strategy = parse_strategy(f.string("name"));
+  } catch (const InputError& e) {
+    throw f.bad("name", e.what());
+  }
+  std::vector<Allocator> allocator = parse_allocator_list(f.string("allocator"));
+  if (allocator.size() != 1) throw f.bad("allocator", "must name one allocator");
+  entry.allocator = allocator.front();
+  if (version >= 2) {
+    // The table decides behaviour; a file that disagrees with it was edited or is corrupt.
+    if (f.string("kind") != entry.strategy.kind) throw f.bad("kind", "does not match the strategy's name");
+    const Json& recycles = f.required("recycles");
+    if (!recycles.is_boolean() || recycles.get<bool>() != entry.strategy.recycles) {
+      throw f.bad("recycles", "does not match the strategy's name");
+    }
+  }
+  entry.stats.completed_runs = f.count("completed_runs");
+  // Version 1 files of the first releases lack these.
+  entry.stats.failed_runs =
+      version >= 2 ? f.count("failed_runs") : f.optional_count("failed_runs").value_or(0);
+  entry.stats.artifacts = version >= 2 ? f.count("artifacts") : 0;
+  entry.stats.elapsed_ns = f.optional_integer("elapsed_ns");
+  entry.stats.cpu_user_ns = f.optional_integer("cpu_user_ns");
+  entry.stats.cpu_system_ns = f.optional_integer("cpu_system_ns");
+  entry.stats.stopped = f.optional_string("stopped");
+  return entry;
+}
+
+int read_version(const Json& json, const std::string& where) {
+  if (!json.is_object() || !json.contains("schema") || !json["schema"].is_string()) {
+    throw InputError(fmt::format("{}: not a memsoak run.json (no \"schema\")", where));
+  }
+  const std::string schema = json["schema"].get<std::string>();
+  if (schema == "memsoak.run/1") return 1;
+  if (schema == kRunManifestSchema) return 2;
+  if (schema.starts_with("memsoak.run/")) {
+    throw InputError(fmt::format("{}: schema '{}' is newer than this memsoak reads ({}); use a newer memsoak",
+                                 where, schema, kRunManifestSchema));
+  }
+  throw InputError(fmt::format("{}: schema '{}' is not a memsoak run.json", where, schema));
+}
+
+// Strategies and allocators as asked, in order, from the entries (allocators outer).
+void config_lists_from_entries(RunManifest& manifest) {
+  for (const ManifestEntry& e : manifest.entries) {
+    auto& specs = manifest.config.strategies;
+    if (std::none_of(specs.begin(), specs.end(),
+                     [&](const StrategySpec& s) { return s.name == e.strategy.name; }))
+      specs.push_back(e.strategy);
+    auto& allocators = manifest.config.allocators;
+    if (std::find(allocators.begin(), allocators.end(), e.allocator) == allocators.end())
+      allocators.push_back(e.allocator);
+  }
+}
+
+void read_source(RunManifest& manifest, const Fields& f, int version) {
+  if (version >= 2) {
+    const Json& source = f.object("workload_source");
+    Fields s(source, f.where() + " workload_source");
+    if (!parse_source_kind(s.string("kind"), manifest.source_kind)) throw s.bad("kind", "is not known");
+    if (manifest.source_kind == WorkloadSource::Kind::kExternal) manifest.exec_command = s.string("command");
+    return;
+  }
+  if (auto command = f.optional_string("exec_command")) {
+    manifest.source_kind = WorkloadSource::Kind::kExternal;
+    manifest.exec_command = *command;
+  } else if (manifest.config.workload == "plugin") {
+    manifest.source_kind = WorkloadSource::Kind::kPlugin;
+  }
+}
+
+}  // namespace
+
+std::string ManifestEntry::label() const {
+  return allocator == Allocator::kGlibc ? strategy.name
+                                        : fmt::format("{} [{}]", strategy.name, allocator_name(allocator));
+}
+
+RunManifest RunManifest::begin(const SoakConfig& config, const WorkloadSource& source) {
+  RunManifest m;
+  m.memsoak_version = MEMSOAK_VERSION;
+  m.git_commit = MEMSOAK_GIT_COMMIT;
+  m.started_at =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  m.config = config;
+  m.source_kind = source.kind;
+  m.exec_command = source.command;
+  if (heap_counters_available()) m.heap_counters = "memsoak-counting-malloc";
+  for (Allocator allocator : config.allocators) {
+    for (const StrategySpec& spec : config.strategies) m.entries.push_back({spec, allocator, {}});
+  }
+  m.environment = describe_environment();
+  return m;
+}
+
+OrderedJson RunManifest::to_json() const {
+  OrderedJson entries = OrderedJson::array();
+  for (const ManifestEntry& e : this->entries) {
+    entries.push_back({{"name", e.strategy.name},
+                       {"kind", e.strategy.kind},
+                       {"recycles", e.strategy.recycles},
+                       {"allocator", allocator_name(e.allocator)},
+                       {"completed_runs", e.stats.completed_runs},
+                       {"failed_runs", e.stats.failed_runs},
+                       {"artifacts", e.stats.artifacts},
+                       {"elapsed_ns", or_null(e.stats.elapsed_ns)},
+                       {"cpu_user_ns", or_null(e.stats.cpu_user_ns)},
+                       {"cpu_system_ns", or_null(e.stats.cpu_system_ns)},
+                       {"stopped", or_null(e.stats.stopped)}});
+  }
+  OrderedJson source = {{"kind", source_kind_name(source_kind)},
+                        {"command", source_kind == WorkloadSource::Kind::kExternal ? OrderedJson(exec_command)
+                                                                                   : OrderedJson(nullptr)}};
+  return {
+      {"schema", kRunManifestSchema},
+      {"memsoak_version", memsoak_version},
+      {"git_commit", git_commit},
+      {"started_at", started_at},
+      {"command_line", config.command_line},
+      {"scenario", config.scenario},
+      {"workload", config.workload},
+      {"leak", config.leak},
+      {"workload_source", source},
+      {"seed", config.seed},
+      {"iterations", config.iterations},
+      {"warmup", config.warmup},
+      {"budget_bytes_per_run", or_null(config.budget_bytes_per_run)},
+      {"run_timeout_ms", zero_as_null(static_cast<std::uint64_t>(config.run_timeout_ms))},
+      {"memory_limit_bytes", zero_as_null(config.memory_limit_bytes)},
+      {"max_failures", zero_as_null(config.max_failures)},
+      {"heap_counters", or_null(heap_counters)},
+      {"strategies", entries},
+      {"interrupted_by_signal", or_null(interrupted_by_signal)},
+      {"workload_info", config.workload_info},
+      {"workload_request", config.workload_request},
+      {"environment", environment},
+  };
+}
+
+RunManifest RunManifest::from_json(const Json& json, const std::string& where) {
+  const int version = read_version(json, where);
+  Fields f(json, where);
+  RunManifest m;
+  m.schema_version = version;
+  m.memsoak_version = f.optional_string("memsoak_version").value_or("");
+  m.git_commit = f.optional_string("git_commit").value_or("");
+  m.started_at = f.optional_integer("started_at").value_or(0);
+  SoakConfig& c = m.config;
+  const Json& command_line = f.array("command_line");
+  for (const Json& word : command_line) {
+    if (!word.is_string()) throw f.bad("command_line", "must be a list of strings");
+    c.command_line.push_back(word.get<std::string>());
+  }
+  c.scenario = f.string("scenario");
+  c.workload = f.string("workload");
+  c.leak = f.string("leak");
+  c.seed = f.count("seed");
+  c.iterations = f.count("iterations");
+  c.warmup = f.count("warmup");
+  c.budget_bytes_per_run = f.optional_count("budget_bytes_per_run");
+  c.run_timeout_ms = static_cast<std::int64_t>(f.optional_count("run_timeout_ms").value_or(0));
+  c.memory_limit_bytes = f.optional_count("memory_limit_bytes").value_or(0);
+  c.max_failures = f.optional_count("max_failures").value_or(0);
+  c.workload_info = f.has("workload_info") ? f.object("workload_info") : Json::object();
+  c.workload_request = f.has("workload_request") ? f.object("workload_request") : Json::object();
+  read_source(m, f, version);
+  m.heap_counters = f.optional_string("heap_counters");
+  for (const Json& entry : f.array("strategies")) m.entries.push_back(read_entry(entry, where, version));
+  config_lists_from_entries(m);
+  if (f.has("interrupted_by_signal"))
+    m.interrupted_by_signal = static_cast<int>(f.integer("interrupted_by_signal"));
+  m.environment = f.has("environment") ? f.object("environment") : Json::object();
+  return m;
+}
+
+RunManifest RunManifest::read(const std::filesystem::path& run_dir) {
+  const std::filesystem::path path = run_dir / "run.json";
+  return from_json(read_json_file(path), path.string());
+}
+
+void RunManifest::write(const std::filesystem::path& run_dir) const {
+  write_json_file(run_dir / "run.json", to_json());
+}
+
+}  // namespace memsoak::harness

@@ -1,0 +1,73 @@
+// run.json, the run manifest: the one owner of its writing and reading. What a soak was asked to
+// do, on which machine and build, which entries (strategy x allocator) it has and how far each
+// got. Written when a soak starts and again as each entry ends; read by entry processes,
+// spawned runs, `memsoak report` and the analysis. The layout is documented field by field in
+// docs/run-directory.md.
+//
+// Versions: "memsoak.run/2" is written. "memsoak.run/1" (memsoak 0.1 before the strategy table)
+// is still read: each entry's kind and recycling are derived from its strategy's name through
+// the strategy table. A newer version is refused by name.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/allocators.h"
+#include "harness/soak_config.h"
+#include "harness/strategy.h"
+#include "harness/workload.h"
+
+namespace memsoak::harness {
+
+inline constexpr const char* kRunManifestSchema = "memsoak.run/2";
+inline constexpr int kRunManifestVersion = 2;
+
+// How far an entry got; filled in as it ends.
+struct EntryStats {
+  std::uint64_t completed_runs = 0;
+  std::uint64_t failed_runs = 0;
+  std::uint64_t artifacts = 0;  // artifact files its processes committed (artifacts.h)
+  std::optional<std::int64_t> elapsed_ns;
+  std::optional<std::int64_t> cpu_user_ns;  // of all its processes
+  std::optional<std::int64_t> cpu_system_ns;
+  std::optional<std::string> stopped;  // why it stopped early (--max-failures)
+};
+
+// One (strategy, allocator) pair, in the order the soak runs them: allocators outer.
+struct ManifestEntry {
+  StrategySpec strategy;
+  Allocator allocator = Allocator::kGlibc;
+  EntryStats stats;
+  // "recycle:100", or "recycle:100 [jemalloc]" for an allocator other than glibc.
+  std::string label() const;
+};
+
+struct RunManifest {
+  int schema_version = kRunManifestVersion;  // of the file it was read from
+  std::string memsoak_version;
+  std::string git_commit;
+  std::int64_t started_at = 0;  // Unix seconds
+  SoakConfig config;
+  WorkloadSource::Kind source_kind = WorkloadSource::Kind::kNative;
+  std::string exec_command;                  // the external worker's command
+  std::optional<std::string> heap_counters;  // who counted the live heap, if anyone
+  std::vector<ManifestEntry> entries;
+  std::optional<int> interrupted_by_signal;
+  nlohmann::json environment = nlohmann::json::object();
+
+  // A new soak's manifest: this build, now, this machine, every entry at zero runs.
+  static RunManifest begin(const SoakConfig& config, const WorkloadSource& source);
+  // Reads `run_dir`/run.json. Throws InputError naming the file and the field when it is missing,
+  // not JSON, of a newer schema, or has a field of the wrong type.
+  static RunManifest read(const std::filesystem::path& run_dir);
+  static RunManifest from_json(const nlohmann::json& json, const std::string& where);
+  // Replaces `run_dir`/run.json atomically. Throws std::runtime_error on I/O failure.
+  void write(const std::filesystem::path& run_dir) const;
+  nlohmann::ordered_json to_json() const;
+};
+
+}  // namespace memsoak::harness

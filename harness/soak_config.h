@@ -1,0 +1,33 @@
+// What a soak was asked to do: the part of run.json that tools/ fills in from the command line.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/allocators.h"
+#include "harness/strategy.h"
+
+namespace memsoak::harness {
+
+struct SoakConfig {
+  std::string scenario;  // what the reports call this soak
+  std::string workload;  // workload name, e.g. "synthetic"
+  std::string leak;      // leak mode as given
+  std::vector<StrategySpec> strategies;
+  std::vector<Allocator> allocators = {Allocator::kGlibc};  // every strategy runs under each
+  std::uint64_t iterations = 2000;
+  std::uint64_t warmup = 200;  // runs excluded from the trend, per strategy
+  std::uint64_t seed = 1;
+  std::optional<std::uint64_t> budget_bytes_per_run;
+  std::int64_t run_timeout_ms = 0;       // 0: none
+  std::uint64_t memory_limit_bytes = 0;  // 0: none
+  std::uint64_t max_failures = 0;        // per strategy; 0: no limit
+  std::vector<std::string> command_line;
+  nlohmann::json workload_info = nlohmann::json::object();     // what the workload says of itself
+  nlohmann::json workload_request = nlohmann::json::object();  // enough to rebuild it elsewhere
+};
+
+}  // namespace memsoak::harness

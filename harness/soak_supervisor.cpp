@@ -1,0 +1,307 @@
+// The soak supervisor (see internal/soak_supervisor.h) and run_soak().
+#include "harness/internal/soak_supervisor.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <fstream>
+#include <system_error>
+
+#include "harness/errors.h"
+#include "harness/internal/child_protocol.h"
+#include "harness/internal/clock.h"
+#include "harness/internal/entry_process.h"
+#include "harness/internal/entry_protocol.h"
+#include "harness/process_tree.h"
+#include "harness/sample_file.h"
+#include "harness/stop_signals.h"
+
+extern char** environ;
+
+namespace memsoak::harness::internal {
+namespace {
+
+// A hang is first caught by the strategy's own run timeout; the watchdog is the backstop
+// (in-process runs, or a strategy process that is itself stuck), so it waits longer: an external
+// worker's run may take its start (up to the timeout), its answer (the timeout again) and its
+// stop (two 2-second grace periods).
+constexpr std::int64_t kWatchdogSlackMs = 10'000;
+// Setup (a model load, a template, a worker pool) is not a run: it gets its own, longer limit.
+constexpr std::int64_t kMinSetupWatchdogMs = 60'000;
+
+std::int64_t run_watchdog_ms(const SoakConfig& config) {
+  return config.run_timeout_ms > 0 ? 2 * config.run_timeout_ms + kWatchdogSlackMs : 0;
+}
+
+std::int64_t setup_watchdog_ms(const SoakConfig& config) {
+  return config.run_timeout_ms > 0 ? std::max(kMinSetupWatchdogMs, 10 * config.run_timeout_ms) : 0;
+}
+
+// The main process is a child subreaper (see SoakSupervisor::run): processes of a killed entry
+// whose parent died first are reparented here. Reaps them, waiting up to two seconds for
+// SIGKILLed ones to go. Entries run one at a time, so every child left belongs to the last one.
+void reap_orphans() {
+  const std::int64_t deadline_ns = monotonic_ns() + 2'000'000'000;
+  for (;;) {
+    pid_t pid;
+    while ((pid = ::waitpid(-1, nullptr, WNOHANG)) > 0) {
+    }
+    if (pid < 0 && errno == ECHILD) return;  // none left
+    if (monotonic_ns() > deadline_ns) return;
+    ::usleep(10'000);
+  }
+}
+
+// posix_spawn of an executed entry process with its two pipes on the invocation's descriptors.
+pid_t spawn_entry(const EntryInvocation& invocation, Allocator allocator, int result_fd, int heartbeat_fd) {
+  std::vector<std::string> args = invocation.to_argv();
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+  for (const std::string& extra : allocator_environment(allocator)) env.push_back(extra);
+  std::vector<char*> argv, envp;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, result_fd, EntryInvocation::kResultFd);
+  posix_spawn_file_actions_adddup2(&actions, heartbeat_fd, EntryInvocation::kHeartbeatFd);
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attributes, 0);
+  pid_t pid = -1;
+  int error = ::posix_spawn(&pid, argv[0], &actions, &attributes, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attributes);
+  if (error != 0) throw std::system_error(error, std::generic_category(), "posix_spawn " + args[0]);
+  return pid;
+}
+
+}  // namespace
+
+// A running entry process as the main process sees it.
+struct SoakSupervisor::EntryProcess {
+  pid_t pid = -1;
+  UniqueFd result;
+  UniqueFd heartbeat;
+
+  enum class Event { kHeartbeat, kEnded, kHung, kSignal };
+
+  Event wait(std::int64_t watchdog_ms, Heartbeat& last, int& sig) const {
+    pollfd fds[2] = {{heartbeat.get(), POLLIN, 0}, {StopSignals::fd(), POLLIN, 0}};
+    const int timeout = watchdog_ms > 0 ? static_cast<int>(std::min<std::int64_t>(watchdog_ms, INT_MAX)) : -1;
+    for (;;) {
+      int ready = ::poll(fds, 2, timeout);
+      if (ready < 0 && errno == EINTR) continue;
+      if (ready == 0) return Event::kHung;
+      if ((fds[1].revents & POLLIN) && (sig = StopSignals::take()) != 0) return Event::kSignal;
+      if (fds[0].revents & (POLLIN | POLLHUP)) {
+        if (read_exactly(heartbeat.get(), &last, sizeof last, 0) != ReadStatus::kOk) return Event::kEnded;
+        return Event::kHeartbeat;
+      }
+    }
+  }
+
+  // Kills the whole process group (the entry process, its forks, template and workers) and every
+  // other descendant: an external worker runs in a process group of its own.
+  void kill_tree() const {
+    ::kill(pid, SIGSTOP);  // no new children while the tree is walked
+    for (pid_t descendant : list_descendants(pid)) {
+      ::kill(-descendant, SIGKILL);  // its group, if it leads one
+      ::kill(descendant, SIGKILL);
+    }
+    ::kill(-pid, SIGKILL);
+    ::kill(pid, SIGKILL);
+  }
+
+  // Reaps the process; adds its CPU time (and that of the children it reaped) to `stats`.
+  int reap(EntryStats& stats) const {
+    int status = 0;
+    rusage usage{};
+    if (wait4_retrying(pid, &status, 0, &usage) == pid) {
+      stats.cpu_user_ns = stats.cpu_user_ns.value_or(0) + user_cpu_ns(usage);
+      stats.cpu_system_ns = stats.cpu_system_ns.value_or(0) + system_cpu_ns(usage);
+    }
+    return status;
+  }
+};
+
+// What the supervisor knows of an entry while it runs.
+struct SoakSupervisor::EntryProgress {
+  std::uint64_t next_run = 0;
+  EntryStats stats;
+  std::uint64_t artifacts_before = 0;  // of the entry's earlier processes
+  int signal = 0;
+};
+
+SoakSupervisor::SoakSupervisor(RunManifest manifest, const WorkloadSource& source,
+                               std::filesystem::path run_dir, SoakOptions options)
+    : manifest_(std::move(manifest)), source_(source), run_dir_(std::move(run_dir)), options_(options) {}
+
+SoakSupervisor::EntryProcess SoakSupervisor::launch(std::uint32_t index, std::uint64_t first_run,
+                                                    std::uint64_t failures_before) {
+  PipePair result = make_pipe();
+  PipePair heartbeat = make_pipe();
+  const ManifestEntry& entry = manifest_.entries[index];
+  EntryProcess process;
+  std::fflush(nullptr);  // the child must not inherit (and later repeat) unwritten output
+  if (entry.allocator == Allocator::kGlibc) {
+    process.pid = ::fork();
+    if (process.pid == 0) {
+      ::setpgid(0, 0);
+      StopSignals::become_entry_process();
+      result.read_end.reset();
+      heartbeat.read_end.reset();
+      EntryTask task;
+      task.manifest = &manifest_;
+      task.index = index;
+      task.first_run = first_run;
+      task.failures_before = failures_before;
+      task.source = &source_;
+      task.run_dir = run_dir_;
+      task.options = options_;
+      task.result_fd = result.write_end.get();
+      task.heartbeat_fd = heartbeat.write_end.get();
+      run_entry_process(task);
+    }
+    if (process.pid < 0) throw std::system_error(errno, std::generic_category(), "fork");
+  } else {
+    // LD_PRELOAD and MALLOC_ARENA_MAX only act when a program starts: execute memsoak afresh.
+    EntryInvocation invocation{std::filesystem::absolute(run_dir_), index, first_run, failures_before,
+                               options_.show_progress};
+    process.pid = spawn_entry(invocation, entry.allocator, result.write_end.get(), heartbeat.write_end.get());
+  }
+  ::setpgid(process.pid, process.pid);  // also here: no race with the child's own setpgid
+  process.result = std::move(result.read_end);
+  process.heartbeat = std::move(heartbeat.read_end);
+  return process;
+}
+
+std::string SoakSupervisor::stopped_by_max_failures(std::uint64_t failures) const {
+  return fmt::format("stopped after {} failed runs (--max-failures)", failures);
+}
+
+// Records, from the main process, a run that took its process down with it.
+void SoakSupervisor::record_lost_run(std::uint32_t index, std::uint64_t run_index, const std::string& why,
+                                     std::int64_t latency_ns) {
+  RunOutcome outcome;
+  outcome.failure = why;
+  outcome.latency_ns = latency_ns;
+  SampleWriter(run_dir_ / "samples.bin", SampleWriter::Mode::kAppend)
+      .append(make_run_record(index, run_index, manifest_.config.warmup, outcome));
+  std::ofstream(run_dir_ / "run.log", std::ios::app)
+      << fmt::format("{} run {}: failed: {}\n", manifest_.entries[index].label(), run_index, why);
+}
+
+SoakSupervisor::EntryProgress SoakSupervisor::supervise(std::uint32_t index) {
+  const SoakConfig& config = manifest_.config;
+  EntryProgress entry;
+  while (entry.next_run < config.iterations && entry.signal == 0 && !entry.stats.stopped) {
+    EntryProcess process = launch(index, entry.next_run, entry.stats.failed_runs);
+    std::int64_t run_started_ns = monotonic_ns();
+    std::int64_t watchdog_ms = setup_watchdog_ms(config);
+    std::string lost;  // why the process's current run was lost, if it was
+    for (;;) {
+      Heartbeat heartbeat;
+      int sig = 0;
+      auto event = process.wait(watchdog_ms, heartbeat, sig);
+      if (event == EntryProcess::Event::kHeartbeat) {
+        if (heartbeat.run_index != Heartbeat::kSetUp) entry.next_run = heartbeat.run_index + 1;
+        entry.stats.failed_runs = heartbeat.failures;
+        entry.stats.artifacts = entry.artifacts_before + heartbeat.artifacts;
+        watchdog_ms = run_watchdog_ms(config);
+        run_started_ns = monotonic_ns();
+        continue;
+      }
+      if (event == EntryProcess::Event::kSignal) entry.signal = sig;
+      if (event == EntryProcess::Event::kHung) {
+        lost = fmt::format("hung past --run-timeout ({} ms): its process was killed", config.run_timeout_ms);
+      }
+      if (event != EntryProcess::Event::kEnded) process.kill_tree();
+      break;
+    }
+    EntryResult result;
+    bool got_result = read_exactly(process.result.get(), &result, sizeof result, 0) == ReadStatus::kOk &&
+                      result.magic == EntryResult{}.magic;
+    int status = process.reap(entry.stats);
+    reap_orphans();
+    if (got_result) {
+      if (result.status == EntryResult::kInputError) throw InputError(result.message);
+      if (result.status == EntryResult::kHarnessError) {
+        throw std::runtime_error(
+            fmt::format("strategy {}: {}", manifest_.entries[index].label(), result.message));
+      }
+      entry.stats.failed_runs = result.failures;
+      entry.stats.artifacts = entry.artifacts_before + result.artifacts;
+      if (result.status == EntryResult::kMaxFailures)
+        entry.stats.stopped = stopped_by_max_failures(result.failures);
+      if (result.status == EntryResult::kOk) entry.next_run = config.iterations;
+      entry.artifacts_before = entry.stats.artifacts;
+      continue;
+    }
+    entry.artifacts_before = entry.stats.artifacts;
+    if (entry.signal != 0) break;
+    // The process died or hung in the middle of run `next_run`: record it, replace the process.
+    if (lost.empty()) lost = "its process " + describe_exit(status).substr(std::string("child ").size());
+    record_lost_run(index, entry.next_run, lost, monotonic_ns() - run_started_ns);
+    ++entry.stats.failed_runs;
+    ++entry.next_run;
+    if (config.max_failures > 0 && entry.stats.failed_runs >= config.max_failures) {
+      entry.stats.stopped = stopped_by_max_failures(entry.stats.failed_runs);
+    }
+  }
+  entry.stats.completed_runs = entry.next_run;
+  return entry;
+}
+
+SoakResult SoakSupervisor::run() {
+  StopSignals::install();
+  // Orphans of a killed entry (a fork child whose entry process died first) are reparented
+  // here and reaped, instead of escaping to init.
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+  manifest_.write(run_dir_);
+  { SampleWriter header_only(run_dir_ / "samples.bin", SampleWriter::Mode::kCreate); }
+  std::ofstream(run_dir_ / "run.log").flush();
+
+  SoakResult soak;
+  for (std::uint32_t index = 0; index < manifest_.entries.size() && soak.interrupted_by_signal == 0;
+       ++index) {
+    std::int64_t t0 = monotonic_ns();
+    EntryProgress progress = supervise(index);
+    ManifestEntry& entry = manifest_.entries[index];
+    entry.stats = progress.stats;
+    entry.stats.elapsed_ns = monotonic_ns() - t0;
+    if (entry.stats.stopped) {
+      std::fprintf(options_.progress_stream, "memsoak: %s: %s\n", entry.label().c_str(),
+                   entry.stats.stopped->c_str());
+    }
+    if (progress.signal != 0) {
+      soak.interrupted_by_signal = progress.signal;
+      manifest_.interrupted_by_signal = progress.signal;
+    }
+    manifest_.write(run_dir_);
+  }
+  return soak;
+}
+
+}  // namespace memsoak::harness::internal
+
+namespace memsoak::harness {
+
+SoakResult run_soak(const SoakConfig& config, const WorkloadSource& source,
+                    const std::filesystem::path& run_dir, const SoakOptions& options) {
+  return internal::SoakSupervisor(RunManifest::begin(config, source), source, run_dir, options).run();
+}
+
+}  // namespace memsoak::harness

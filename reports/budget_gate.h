@@ -1,0 +1,20 @@
+// The --budget gate: which strategies grow faster than the budget allows (exit code 1).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "reports/report_model.h"
+
+namespace memsoak::reports {
+
+// The growth rate the budget gate compares: live heap when measured, else RSS.
+double gated_growth_bytes_per_run(const StrategyReport& strategy);
+
+// One line per strategy over the budget ("in-process: leak of 4.0 KiB/run exceeds budget 1.0
+// KiB/run"); empty when there is no budget or every strategy is within it. Leak and retention
+// count (both mean memory that keeps growing); plateau and stable do not; inconclusive always
+// fails the gate, since too little was measured to pass it.
+std::vector<std::string> budget_violations(const Report& report);
+
+}  // namespace memsoak::reports

@@ -1,0 +1,34 @@
+// The registry of report writers (see writer.h): adding a writer is its file and one line here.
+#include <fmt/format.h>
+
+#include <stdexcept>
+#include <vector>
+
+#include "reports/writer.h"
+
+namespace memsoak::reports {
+
+std::unique_ptr<ReportWriter> make_report_json_writer();
+std::unique_ptr<ReportWriter> make_console_summary_writer();
+
+std::span<const std::unique_ptr<ReportWriter>> report_writers() {
+  static const std::vector<std::unique_ptr<ReportWriter>> writers = [] {
+    std::vector<std::unique_ptr<ReportWriter>> all;
+    all.push_back(make_report_json_writer());
+    all.push_back(make_console_summary_writer());
+    return all;
+  }();
+  return writers;
+}
+
+void write_reports(const Report& report, const WriterTarget& target) {
+  for (const auto& writer : report_writers()) {
+    try {
+      writer->write(report, target);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(fmt::format("writing the {}: {}", writer->name(), e.what()));
+    }
+  }
+}
+
+}  // namespace memsoak::reports
