@@ -105,11 +105,14 @@ struct SoakSupervisor::EntryProcess {
       int ready = ::poll(fds, 2, timeout);
       if (ready < 0 && errno == EINTR) continue;
       if (ready == 0) return Event::kHung;
-      if ((fds[1].revents & POLLIN) && (sig = StopSignals::take()) != 0) return Event::kSignal;
-      if (fds[0].revents & (POLLIN | POLLHUP)) {
+      // Heartbeats already sent are taken before a stop signal, so that run.json counts every run
+      // whose record reached samples.bin.
+      if (fds[0].revents & POLLIN) {
         if (read_exactly(heartbeat.get(), &last, sizeof last, 0) != ReadStatus::kOk) return Event::kEnded;
         return Event::kHeartbeat;
       }
+      if ((fds[1].revents & POLLIN) && (sig = StopSignals::take()) != 0) return Event::kSignal;
+      if (fds[0].revents & (POLLHUP | POLLERR)) return Event::kEnded;
     }
   }
 

@@ -1,0 +1,121 @@
+// The artifact channel: committed files are listed and read back; what a crash leaves is skipped;
+// a newer format is refused by name.
+#include "harness/artifacts.h"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+
+#include "harness/errors.h"
+
+namespace memsoak::harness {
+namespace {
+namespace fs = std::filesystem;
+
+class Artifacts : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("memsoak-artifacts-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    set_artifact_directory(dir_, 2);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  static bool write(std::string_view kind, const std::string& payload) {
+    ArtifactWriter writer;
+    return writer.open(kind) && writer.append(payload.data(), payload.size()) && writer.commit();
+  }
+  fs::path dir_;
+};
+
+TEST_F(Artifacts, CommittedArtifactsAreListedInOrderWithTheirPayload) {
+  const std::uint64_t before = artifacts_committed();
+  ASSERT_TRUE(write("stacks", "first"));
+  ASSERT_TRUE(write("stacks", std::string(100000, 'x')));
+  EXPECT_EQ(artifacts_committed(), before + 2);
+  ArtifactListing listing = list_artifacts(dir_);
+  ASSERT_EQ(listing.complete.size(), 2u);
+  EXPECT_TRUE(listing.skipped.empty());
+  EXPECT_EQ(listing.complete[0].entry_index, 2u);
+  EXPECT_EQ(listing.complete[0].pid, ::getpid());
+  EXPECT_LT(listing.complete[0].sequence, listing.complete[1].sequence);
+  EXPECT_EQ(read_artifact_payload(listing.complete[0]), "first");
+  EXPECT_EQ(read_artifact_payload(listing.complete[1]).size(), 100000u);
+}
+
+TEST_F(Artifacts, AForkedChildWritesIntoTheSameEntry) {
+  pid_t child = ::fork();
+  if (child == 0) ::_exit(write("heaptrack", "from the child") ? 0 : 1);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  ArtifactListing listing = list_artifacts(dir_);
+  ASSERT_EQ(listing.complete.size(), 1u);
+  EXPECT_EQ(listing.complete[0].pid, child);
+  EXPECT_EQ(listing.complete[0].kind, "heaptrack");
+}
+
+TEST_F(Artifacts, AnAbandonedWriterLeavesNothing) {
+  {
+    ArtifactWriter writer;
+    ASSERT_TRUE(writer.open("stacks"));
+    ASSERT_TRUE(writer.append("half", 4));
+  }
+  EXPECT_TRUE(list_artifacts(dir_).complete.empty());
+  EXPECT_TRUE(list_artifacts(dir_).skipped.empty());
+}
+
+TEST_F(Artifacts, WhatACrashLeavesIsSkipped) {
+  ASSERT_TRUE(write("stacks", "whole"));
+  ASSERT_TRUE(write("stacks", "cut short"));
+  ArtifactListing listing = list_artifacts(dir_);
+  ASSERT_EQ(listing.complete.size(), 2u);
+  // A process killed mid-write leaves a ".partial" file; a disk that filled up, a short file.
+  fs::path partial = listing.complete[0].path;
+  partial += ".partial";
+  fs::copy_file(listing.complete[0].path, partial);
+  fs::resize_file(listing.complete[1].path, fs::file_size(listing.complete[1].path) - 3);
+  listing = list_artifacts(dir_);
+  ASSERT_EQ(listing.complete.size(), 1u);
+  EXPECT_EQ(read_artifact_payload(listing.complete[0]), "whole");
+  EXPECT_EQ(listing.skipped.size(), 2u);
+}
+
+TEST_F(Artifacts, ANewerFormatIsRefusedByName) {
+  ASSERT_TRUE(write("stacks", "x"));
+  fs::path path = list_artifacts(dir_).complete[0].path;
+  std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+  std::uint32_t version = kArtifactVersion + 1;
+  file.seekp(8);
+  file.write(reinterpret_cast<const char*>(&version), sizeof version);
+  file.close();
+  try {
+    list_artifacts(dir_);
+    FAIL() << "accepted a newer artifact";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(path.filename().string()), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("newer"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(Artifacts, RefusesBadKinds) {
+  ArtifactWriter writer;
+  EXPECT_FALSE(writer.open(""));
+  EXPECT_FALSE(writer.open("Stacks"));
+  EXPECT_FALSE(writer.open("../escape"));
+  EXPECT_FALSE(writer.open("a-kind-name-far-too-long"));
+  EXPECT_TRUE(list_artifacts(dir_).complete.empty());
+}
+
+TEST(ArtifactsListing, ARunWithoutArtifactsHasNone) {
+  ArtifactListing listing = list_artifacts(fs::temp_directory_path() / "memsoak-no-such-run");
+  EXPECT_TRUE(listing.complete.empty());
+}
+
+}  // namespace
+}  // namespace memsoak::harness

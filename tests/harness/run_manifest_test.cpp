@@ -1,0 +1,144 @@
+// run.json through its one owner: written and read back, older versions read, newer refused,
+// bad fields named.
+#include "harness/run_manifest.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "harness/errors.h"
+
+namespace memsoak::harness {
+namespace {
+namespace fs = std::filesystem;
+
+class RunManifestTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("memsoak-manifest-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  void write_run_json(const nlohmann::json& json) { std::ofstream(dir_ / "run.json") << json.dump(); }
+  std::string refusal(const nlohmann::json& json) {
+    write_run_json(json);
+    try {
+      RunManifest::read(dir_);
+    } catch (const InputError& e) {
+      EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos);
+      return e.what();
+    }
+    ADD_FAILURE() << "accepted " << json.dump();
+    return "";
+  }
+  nlohmann::json written() {
+    SoakConfig config;
+    config.scenario = "s";
+    config.workload = "synthetic";
+    config.leak = "none";
+    config.strategies = parse_strategy_list("in-process,recycle:10~2");
+    config.allocators = parse_allocator_list("glibc,jemalloc");
+    RunManifest::begin(config, WorkloadSource::native({})).write(dir_);
+    std::ifstream in(dir_ / "run.json");
+    return nlohmann::json::parse(in);
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(RunManifestTest, WritesAndReadsBackEverything) {
+  SoakConfig config;
+  config.scenario = "a scenario";
+  config.workload = "synthetic";
+  config.leak = "dropped:4096";
+  config.strategies = parse_strategy_list("in-process,fork,recycle:10~2,recycle-rss:64MiB");
+  config.allocators = parse_allocator_list("glibc,jemalloc");
+  config.iterations = 500;
+  config.warmup = 50;
+  config.seed = 9;
+  config.budget_bytes_per_run = 1024;
+  config.run_timeout_ms = 1500;
+  config.memory_limit_bytes = 1 << 30;
+  config.max_failures = 4;
+  config.command_line = {"memsoak", "run"};
+  config.workload_info = {{"name", "synthetic"}};
+  RunManifest manifest = RunManifest::begin(config, WorkloadSource::external("python3 worker.py"));
+  manifest.entries[3].stats.completed_runs = 17;
+  manifest.entries[3].stats.failed_runs = 2;
+  manifest.entries[3].stats.artifacts = 5;
+  manifest.entries[3].stats.stopped = "stopped";
+  manifest.interrupted_by_signal = 2;
+  manifest.write(dir_);
+
+  RunManifest read = RunManifest::read(dir_);
+  EXPECT_EQ(read.schema_version, 2);
+  EXPECT_EQ(read.to_json(), manifest.to_json());
+  ASSERT_EQ(read.entries.size(), 8u);
+  EXPECT_EQ(read.entries[2].strategy.kind, "recycle");
+  EXPECT_TRUE(read.entries[2].strategy.recycles);
+  EXPECT_FALSE(read.entries[1].strategy.recycles);
+  EXPECT_EQ(read.entries[2].strategy.runs_per_worker, 10u);
+  EXPECT_EQ(read.entries[4].label(), "in-process [jemalloc]");
+  EXPECT_EQ(read.source_kind, WorkloadSource::Kind::kExternal);
+  EXPECT_EQ(read.exec_command, "python3 worker.py");
+  EXPECT_EQ(read.config.strategies.size(), 4u);
+  EXPECT_EQ(read.config.allocators.size(), 2u);
+  EXPECT_EQ(read.config.budget_bytes_per_run, 1024u);
+  EXPECT_EQ(read.config.run_timeout_ms, 1500);
+  EXPECT_EQ(read.interrupted_by_signal, 2);
+  EXPECT_TRUE(read.environment.contains("kernel"));
+}
+
+TEST_F(RunManifestTest, ReadsVersion1) {
+  write_run_json({{"schema", "memsoak.run/1"},
+                  {"command_line", {"memsoak"}},
+                  {"scenario", "old"},
+                  {"workload", "plugin"},
+                  {"leak", ""},
+                  {"seed", 1},
+                  {"iterations", 10},
+                  {"warmup", 1},
+                  {"strategy_list", "recycle:5"},
+                  {"allocator_list", "glibc"},
+                  {"strategies", {{{"name", "recycle:5"}, {"allocator", "glibc"}, {"completed_runs", 10}}}}});
+  RunManifest read = RunManifest::read(dir_);
+  EXPECT_EQ(read.schema_version, 1);
+  EXPECT_EQ(read.source_kind, WorkloadSource::Kind::kPlugin);
+  ASSERT_EQ(read.entries.size(), 1u);
+  EXPECT_TRUE(read.entries[0].strategy.recycles);
+  EXPECT_EQ(read.entries[0].stats.failed_runs, 0u);
+  EXPECT_EQ(read.entries[0].stats.completed_runs, 10u);
+}
+
+TEST_F(RunManifestTest, RefusesANewerVersionByName) {
+  nlohmann::json json = written();
+  json["schema"] = "memsoak.run/3";
+  EXPECT_NE(refusal(json).find("'memsoak.run/3' is newer"), std::string::npos);
+}
+
+TEST_F(RunManifestTest, NamesTheFieldThatIsWrong) {
+  nlohmann::json json = written();
+  json["budget_bytes_per_run"] = -5;
+  EXPECT_NE(refusal(json).find("\"budget_bytes_per_run\" must be a whole number"), std::string::npos);
+  json = written();
+  json.erase("iterations");
+  EXPECT_NE(refusal(json).find("\"iterations\" is missing"), std::string::npos);
+  json = written();
+  json["strategies"][1]["recycles"] = false;
+  EXPECT_NE(refusal(json).find("\"recycles\" does not match"), std::string::npos);
+  json = written();
+  json["strategies"][0]["name"] = "teleport";
+  EXPECT_NE(refusal(json).find("teleport"), std::string::npos);
+  json = written();
+  json["workload_source"]["kind"] = "remote";
+  EXPECT_NE(refusal(json).find("\"kind\" is not known"), std::string::npos);
+  EXPECT_NE(refusal(nlohmann::json::array()).find("no \"schema\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace memsoak::harness

@@ -1,0 +1,200 @@
+// run_soak() below the CLI: in-test workloads that succeed, crash, hang, fail, stop the soak and
+// leave artifacts, under the supervisor of this test process (no memsoak executable involved).
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "harness/artifacts.h"
+#include "harness/run_manifest.h"
+#include "harness/runner.h"
+#include "harness/sample_file.h"
+
+namespace memsoak::harness {
+namespace {
+namespace fs = std::filesystem;
+
+// What a run of the in-test workload does.
+enum class Act { kOk, kAbort, kHang, kThrow, kStopSoak, kArtifact };
+
+class ScriptedWorkload final : public Workload {
+ public:
+  explicit ScriptedWorkload(Act (*script)(std::uint64_t)) : script_(script) {}
+  void setup() override {}
+  std::uint64_t run(std::uint64_t i) override {
+    switch (script_(i)) {
+      case Act::kOk:
+        break;
+      case Act::kAbort:
+        std::abort();
+      case Act::kHang:
+        std::this_thread::sleep_for(std::chrono::hours(1));
+        break;
+      case Act::kThrow:
+        throw std::runtime_error("scripted failure of run " + std::to_string(i));
+      case Act::kStopSoak:
+        ::kill(::getppid(), SIGTERM);  // the entry process's parent is the supervisor (this test)
+        std::this_thread::sleep_for(std::chrono::hours(1));
+        break;
+      case Act::kArtifact: {
+        ArtifactWriter writer;
+        std::string payload = "run " + std::to_string(i);
+        if (!writer.open("test") || !writer.append(payload.data(), payload.size()) || !writer.commit()) {
+          throw std::runtime_error("artifact not written");
+        }
+        break;
+      }
+    }
+    return i * 7;
+  }
+
+ private:
+  Act (*script_)(std::uint64_t);
+};
+
+class SoakSupervisor : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("memsoak-supervisor-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  SoakResult soak(const char* strategies, std::uint64_t iterations, Act (*script)(std::uint64_t),
+                  SoakConfig config = {}) {
+    config.scenario = "in-test";
+    config.workload = "scripted";
+    config.strategies = parse_strategy_list(strategies);
+    config.iterations = iterations;
+    config.warmup = 0;
+    SoakOptions options;
+    return run_soak(config,
+                    WorkloadSource::native([script] { return std::make_unique<ScriptedWorkload>(script); }),
+                    dir_, options);
+  }
+  std::string log() const {
+    std::ifstream in(dir_ / "run.log");
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(SoakSupervisor, RecordsEveryRunOfEveryEntry) {
+  SoakResult result = soak("in-process,fork", 12, [](std::uint64_t) { return Act::kOk; });
+  EXPECT_EQ(result.interrupted_by_signal, 0);
+  RunManifest manifest = RunManifest::read(dir_);
+  ASSERT_EQ(manifest.entries.size(), 2u);
+  for (const ManifestEntry& entry : manifest.entries) {
+    EXPECT_EQ(entry.stats.completed_runs, 12u) << entry.label();
+    EXPECT_EQ(entry.stats.failed_runs, 0u) << entry.label();
+    EXPECT_TRUE(entry.stats.elapsed_ns.has_value());
+  }
+  std::vector<RunRecord> records = read_sample_file(dir_ / "samples.bin");
+  ASSERT_EQ(records.size(), 24u);
+  for (const RunRecord& r : records) {
+    EXPECT_EQ(r.flags & kRunFailed, 0u);
+    EXPECT_EQ(r.digest, r.run_index * 7) << "entry " << r.strategy_index << " run " << r.run_index;
+  }
+}
+
+TEST_F(SoakSupervisor, ACrashLosesOneRunAndTheEntryGoesOnInANewProcess) {
+  soak("in-process", 8, [](std::uint64_t i) { return i == 3 ? Act::kAbort : Act::kOk; });
+  RunManifest manifest = RunManifest::read(dir_);
+  EXPECT_EQ(manifest.entries[0].stats.completed_runs, 8u);
+  EXPECT_EQ(manifest.entries[0].stats.failed_runs, 1u);
+  std::vector<RunRecord> records = read_sample_file(dir_ / "samples.bin");
+  ASSERT_EQ(records.size(), 8u);
+  for (const RunRecord& r : records) EXPECT_EQ((r.flags & kRunFailed) != 0, r.run_index == 3) << r.run_index;
+  EXPECT_NE(log().find("in-process run 3: failed: its process killed by signal 6"), std::string::npos)
+      << log();
+}
+
+TEST_F(SoakSupervisor, AHungRunIsKilledByTheStrategyTimeout) {
+  SoakConfig config;
+  config.run_timeout_ms = 300;
+  soak(
+      "fork", 4, [](std::uint64_t i) { return i == 1 ? Act::kHang : Act::kOk; }, config);
+  RunManifest manifest = RunManifest::read(dir_);
+  EXPECT_EQ(manifest.entries[0].stats.completed_runs, 4u);
+  EXPECT_EQ(manifest.entries[0].stats.failed_runs, 1u);
+  EXPECT_NE(log().find("fork run 1: failed: hung past --run-timeout (300 ms)"), std::string::npos) << log();
+}
+
+TEST_F(SoakSupervisor, AHungInProcessRunIsCaughtByTheWatchdog) {
+  SoakConfig config;
+  config.run_timeout_ms = 100;  // watchdog: twice that plus 10 s of slack
+  soak(
+      "in-process", 3, [](std::uint64_t i) { return i == 1 ? Act::kHang : Act::kOk; }, config);
+  RunManifest manifest = RunManifest::read(dir_);
+  EXPECT_EQ(manifest.entries[0].stats.completed_runs, 3u);
+  EXPECT_EQ(manifest.entries[0].stats.failed_runs, 1u);
+  EXPECT_NE(log().find("in-process run 1: failed: hung past --run-timeout (100 ms): its process was killed"),
+            std::string::npos)
+      << log();
+}
+
+TEST_F(SoakSupervisor, MaxFailuresStopsTheEntryWithAReasonAndTheNextEntryRuns) {
+  SoakConfig config;
+  config.max_failures = 3;
+  soak(
+      "in-process,fork", 50, [](std::uint64_t i) { return i % 2 == 0 ? Act::kThrow : Act::kOk; }, config);
+  RunManifest manifest = RunManifest::read(dir_);
+  for (const ManifestEntry& entry : manifest.entries) {
+    EXPECT_EQ(entry.stats.failed_runs, 3u) << entry.label();
+    EXPECT_EQ(entry.stats.completed_runs, 5u) << entry.label() << ": runs 0..4, three of them failed";
+    EXPECT_EQ(entry.stats.stopped.value_or(""), "stopped after 3 failed runs (--max-failures)");
+  }
+  EXPECT_NE(log().find("fork run 4: failed: scripted failure of run 4"), std::string::npos) << log();
+}
+
+TEST_F(SoakSupervisor, MaxFailuresCountsCrashesToo) {
+  SoakConfig config;
+  config.max_failures = 2;
+  soak(
+      "in-process", 50, [](std::uint64_t i) { return i >= 1 ? Act::kAbort : Act::kOk; }, config);
+  RunManifest manifest = RunManifest::read(dir_);
+  EXPECT_EQ(manifest.entries[0].stats.failed_runs, 2u);
+  EXPECT_EQ(manifest.entries[0].stats.completed_runs, 3u);
+  EXPECT_TRUE(manifest.entries[0].stats.stopped.has_value());
+}
+
+TEST_F(SoakSupervisor, SigtermStopsTheSoakAndRunJsonSaysSo) {
+  SoakResult result =
+      soak("in-process,fork", 20, [](std::uint64_t i) { return i == 5 ? Act::kStopSoak : Act::kOk; });
+  EXPECT_EQ(result.interrupted_by_signal, SIGTERM);
+  RunManifest manifest = RunManifest::read(dir_);
+  EXPECT_EQ(manifest.interrupted_by_signal, SIGTERM);
+  EXPECT_EQ(manifest.entries[0].stats.completed_runs, 5u);
+  EXPECT_EQ(manifest.entries[1].stats.completed_runs, 0u) << "the soak stopped before the next entry";
+}
+
+TEST_F(SoakSupervisor, ArtifactsOfForkChildrenAndOfTheEntryProcessAreCountedAndListed) {
+  soak("in-process,fork", 6, [](std::uint64_t i) { return i % 2 == 0 ? Act::kArtifact : Act::kOk; });
+  RunManifest manifest = RunManifest::read(dir_);
+  EXPECT_EQ(manifest.entries[0].stats.artifacts, 3u);
+  EXPECT_EQ(manifest.entries[1].stats.artifacts, 3u);
+  ArtifactListing listing = list_artifacts(dir_);
+  ASSERT_EQ(listing.complete.size(), 6u);
+  EXPECT_TRUE(listing.skipped.empty());
+  std::vector<std::string> payloads;
+  for (const ArtifactInfo& a : listing.complete) {
+    EXPECT_EQ(a.kind, "test");
+    if (a.entry_index == 1) payloads.push_back(read_artifact_payload(a));
+  }
+  std::sort(payloads.begin(), payloads.end());
+  EXPECT_EQ(payloads, (std::vector<std::string>{"run 0", "run 2", "run 4"}));
+}
+
+}  // namespace
+}  // namespace memsoak::harness
