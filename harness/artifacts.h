@@ -1,20 +1,11 @@
 // The artifact channel: variable-size data (allocation stacks per epoch, a profiler's file) that
 // a process of a soak leaves in the run directory, since the reports on the pipes are fixed-size.
 //
-// Layout: DIR/artifacts/<entry index>/<pid>-<sequence>.<kind>, one file per artifact. A file is
-// written as "<name>.partial" and renamed when committed, so a process that dies mid-write
-// leaves at worst one ".partial" file, which readers skip. Every file starts with this header
-// (little-endian, 64 bytes), then the payload, whose format its kind defines:
-//
-//   offset  size  field
-//        0     8  magic "MSOAKART"
-//        8     4  u32 format version (kArtifactVersion)
-//       12     4  u32 header bytes (64)
-//       16     8  u64 payload bytes (written at commit; 0 while partial)
-//       24     4  i32 pid of the writing process
-//       28     4  u32 sequence within that process (0, 1, ...)
-//       32    16  kind, NUL-padded ASCII [a-z0-9_-], 1..15 characters
-//       48    16  reserved, zero
+// Files go to DIR/artifacts/<entry index>/<pid>-<sequence>.<kind>, each with a 64-byte header
+// (magic "MSOAKART", format version, payload size, pid, sequence, kind) and then the payload;
+// docs/run-directory.md draws the header. A file is written as "<name>.partial" and renamed when
+// committed, so a process that dies mid-write leaves at worst one ".partial" file, which readers
+// skip.
 //
 // Guarantees: the writer side (set_artifact_directory excepted) never allocates and never
 // throws: a forked child or a preloaded tracker may use it. Not thread-safe per writer; the

@@ -1,17 +1,6 @@
 // samples.bin: the append-only file of run records, written as runs finish and read by reports.
-//
-// Layout (version 2), native byte order (x86-64: little-endian):
-//
-//   offset  size  field
-//   0       8     magic "MSOAKSMP"
-//   8       4     u32 format version (kSampleFileVersion)
-//   12      4     u32 record size in bytes (sizeof(RunRecord) = 176)
-//   16      16    reserved, zero
-//   32      176   RunRecord 0 (harness/sample.h, fields in declaration order, no padding)
-//   208     176   RunRecord 1 ...
-//
-// Version 1 (144-byte records: no worker_id, footprint_pss_bytes, pss_bytes, uss_bytes) is still
-// read; its missing fields come back as 0 / kNotMeasured.
+// Its layout (version 2, and version 1 which is still read) is documented in
+// docs/run-directory.md; sizeof(RunRecord) is pinned in harness/sample.h.
 //
 // Each record is written with one write() as its run finishes, so a crash of memsoak loses no
 // finished run; a reader ignores a trailing partial record (a write cut short by a crash).

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The counting allocator's cost as ratios: the same allocation-heavy benchmarks built without
 # and with it, alternated ROUNDS times (default 3) to spread the noise of a shared machine; the
-# median time of each side is compared. Budget (ARCHITECTURE.md): counters only ≤ 1.03×.
+# median time of each side is compared. Budget (docs/architecture.md): counters only ≤ 1.03×.
 set -euo pipefail
 rounds=${1:-3}
 build=$(cd "$(dirname "$0")/.." && pwd)/build/tests
