@@ -10,27 +10,24 @@
 #include <fstream>
 
 #include "harness/errors.h"
+#include "tests/scratch_dir.h"
 
 namespace memsoak::harness {
 namespace {
 namespace fs = std::filesystem;
 
-class Artifacts : public ::testing::Test {
+class Artifacts : public testing::ScratchDirTest {
  protected:
+  Artifacts() : ScratchDirTest("artifacts") {}
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("memsoak-artifacts-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    ScratchDirTest::SetUp();
     set_artifact_directory(dir_, 2);
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   static bool write(std::string_view kind, const std::string& payload) {
     ArtifactWriter writer;
     return writer.open(kind) && writer.append(payload.data(), payload.size()) && writer.commit();
   }
-  fs::path dir_;
 };
 
 TEST_F(Artifacts, CommittedArtifactsAreListedInOrderWithTheirPayload) {

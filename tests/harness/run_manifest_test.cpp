@@ -9,20 +9,15 @@
 #include <fstream>
 
 #include "harness/errors.h"
+#include "tests/scratch_dir.h"
 
 namespace memsoak::harness {
 namespace {
 namespace fs = std::filesystem;
 
-class RunManifestTest : public ::testing::Test {
+class RunManifestTest : public testing::ScratchDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("memsoak-manifest-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  RunManifestTest() : ScratchDirTest("manifest") {}
 
   void write_run_json(const nlohmann::json& json) { std::ofstream(dir_ / "run.json") << json.dump(); }
   std::string refusal(const nlohmann::json& json) {
@@ -47,8 +42,6 @@ class RunManifestTest : public ::testing::Test {
     std::ifstream in(dir_ / "run.json");
     return nlohmann::json::parse(in);
   }
-
-  fs::path dir_;
 };
 
 TEST_F(RunManifestTest, WritesAndReadsBackEverything) {

@@ -15,6 +15,7 @@
 #include "harness/run_manifest.h"
 #include "harness/runner.h"
 #include "harness/sample_file.h"
+#include "tests/scratch_dir.h"
 
 namespace memsoak::harness {
 namespace {
@@ -58,15 +59,9 @@ class ScriptedWorkload final : public Workload {
   Act (*script_)(std::uint64_t);
 };
 
-class SoakSupervisor : public ::testing::Test {
+class SoakSupervisor : public testing::ScratchDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("memsoak-supervisor-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  SoakSupervisor() : ScratchDirTest("supervisor") {}
 
   SoakResult soak(const char* strategies, std::uint64_t iterations, Act (*script)(std::uint64_t),
                   SoakConfig config = {}) {
@@ -86,8 +81,6 @@ class SoakSupervisor : public ::testing::Test {
     text << in.rdbuf();
     return text.str();
   }
-
-  fs::path dir_;
 };
 
 TEST_F(SoakSupervisor, RecordsEveryRunOfEveryEntry) {

@@ -13,6 +13,7 @@
 #include "harness/errors.h"
 #include "harness/run_manifest.h"
 #include "harness/sample_file.h"
+#include "tests/scratch_dir.h"
 
 namespace memsoak::reports {
 namespace {
@@ -68,16 +69,9 @@ nlohmann::json v1_run_json() {
           {"strategies", {entry("in-process"), entry("fork")}}};
 }
 
-class Analysis : public ::testing::Test {
+class Analysis : public testing::ScratchDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("memsoak-analysis-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
+  Analysis() : ScratchDirTest("analysis") {}
 };
 
 // In-process: 4 KiB more RSS (2 KiB more live heap) every run. Fork: flat.
