@@ -38,7 +38,7 @@ struct StrategyReport {
   std::optional<double> runs_per_second;
   std::optional<LatencyMs> latency_ms;
   std::optional<double> setup_ms_per_run;  // mean Workload::setup time paid per run
-  std::optional<double> cpu_user_seconds;    // all the strategy's processes
+  std::optional<double> cpu_user_seconds;  // all the strategy's processes
   std::optional<double> cpu_system_seconds;
   std::optional<std::int64_t> footprint_pss_peak_bytes;  // PSS of all its processes together
   std::optional<double> footprint_pss_mean_bytes;
