@@ -10,8 +10,18 @@
 //   32      176   RunRecord 0 (harness/sample.h, fields in declaration order, no padding)
 //   208     176   RunRecord 1 ...
 //
-// Version 1 (144-byte records: no worker_id, footprint_pss_bytes, pss_bytes, uss_bytes) is still
-// read; its missing fields come back as 0 / kNotMeasured.
+// Version 1 is still read: the same header with version 1 and record size 144, and records that
+// lack worker_id, footprint_pss_bytes, worker.pss_bytes and worker.uss_bytes, which come back as
+// 0, kNotMeasured, kNotMeasured, kNotMeasured. A version-1 record:
+//
+//   offset  size  field
+//   0       4     u32 strategy_index
+//   4       4     u32 flags
+//   8       8     u64 run_index
+//   16      8     u64 digest
+//   24      40    i64 latency_ns, work_ns, setup_ns, worker_peak_rss_bytes, harness_rss_bytes
+//   64      80    i64 worker.rss_bytes, anon_rss_bytes, heap_live_bytes, heap_live_blocks,
+//                 open_fds, threads, minor_faults, major_faults, cpu_user_ns, cpu_system_ns
 //
 // Each record is written with one write() as its run finishes, so a crash of memsoak loses no
 // finished run; a reader ignores a trailing partial record (a write cut short by a crash).
