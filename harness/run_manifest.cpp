@@ -184,19 +184,19 @@ RunManifest RunManifest::begin(const SoakConfig& config, const WorkloadSource& s
 }
 
 OrderedJson RunManifest::to_json() const {
-  OrderedJson entries = OrderedJson::array();
-  for (const ManifestEntry& e : this->entries) {
-    entries.push_back({{"name", e.strategy.name},
-                       {"kind", e.strategy.kind},
-                       {"recycles", e.strategy.recycles},
-                       {"allocator", allocator_name(e.allocator)},
-                       {"completed_runs", e.stats.completed_runs},
-                       {"failed_runs", e.stats.failed_runs},
-                       {"artifacts", e.stats.artifacts},
-                       {"elapsed_ns", or_null(e.stats.elapsed_ns)},
-                       {"cpu_user_ns", or_null(e.stats.cpu_user_ns)},
-                       {"cpu_system_ns", or_null(e.stats.cpu_system_ns)},
-                       {"stopped", or_null(e.stats.stopped)}});
+  OrderedJson entry_list = OrderedJson::array();
+  for (const ManifestEntry& e : entries) {
+    entry_list.push_back({{"name", e.strategy.name},
+                          {"kind", e.strategy.kind},
+                          {"recycles", e.strategy.recycles},
+                          {"allocator", allocator_name(e.allocator)},
+                          {"completed_runs", e.stats.completed_runs},
+                          {"failed_runs", e.stats.failed_runs},
+                          {"artifacts", e.stats.artifacts},
+                          {"elapsed_ns", or_null(e.stats.elapsed_ns)},
+                          {"cpu_user_ns", or_null(e.stats.cpu_user_ns)},
+                          {"cpu_system_ns", or_null(e.stats.cpu_system_ns)},
+                          {"stopped", or_null(e.stats.stopped)}});
   }
   OrderedJson source = {{"kind", source_kind_name(source_kind)},
                         {"command", source_kind == WorkloadSource::Kind::kExternal ? OrderedJson(exec_command)
@@ -219,7 +219,7 @@ OrderedJson RunManifest::to_json() const {
       {"memory_limit_bytes", zero_as_null(config.memory_limit_bytes)},
       {"max_failures", zero_as_null(config.max_failures)},
       {"heap_counters", or_null(heap_counters)},
-      {"strategies", entries},
+      {"strategies", entry_list},
       {"interrupted_by_signal", or_null(interrupted_by_signal)},
       {"workload_info", config.workload_info},
       {"workload_request", config.workload_request},

@@ -6,10 +6,10 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
-#include <thread>
 #include <list>
 #include <memory>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -132,12 +132,14 @@ SyntheticLeak parse_synthetic_leak(std::string_view text) {
   constexpr std::string_view kKnown =
       "known for synthetic: none, dropped:SIZE, cache:SIZE, bounded:COUNTxSIZE";
   if (text == "none") return {};
-  for (auto [name, kind] : {std::pair{"crash:", SyntheticLeak::Kind::kCrash}, std::pair{"hang:", SyntheticLeak::Kind::kHang},
-                            std::pair{"hog:", SyntheticLeak::Kind::kHog}}) {
+  for (auto [name, kind] :
+       {std::pair{"crash:", SyntheticLeak::Kind::kCrash}, std::pair{"hang:", SyntheticLeak::Kind::kHang},
+        std::pair{"hog:", SyntheticLeak::Kind::kHog}}) {
     if (text.starts_with(name)) {
       SyntheticLeak fault;
       fault.kind = kind;
-      fault.count = harness::parse_count(text.substr(std::string_view(name).size()), fmt::format("--leak '{}': run", text));
+      fault.count = harness::parse_count(text.substr(std::string_view(name).size()),
+                                         fmt::format("--leak '{}': run", text));
       return fault;
     }
   }

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs memsoak's build dependencies from Debian's archive (when missing) and builds it into
-# build/. Run as root on Debian 12. Used by both Quick start commands and by .ci/run.
+# build/. Run as root on Debian 12. Used by both Quick start commands and by .ci/run (which also
+# needs its clang-format for tools/check_format.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(
-  build-essential cmake pkg-config git
+  build-essential cmake pkg-config git clang-format
   libfmt-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libopenblas-dev python3 python3-numpy

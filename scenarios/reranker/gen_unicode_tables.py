@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 # Generates unicode_tables.inc (character classes, lowercase and NFD maps) for the BERT tokenizer.
-"""Source of truth for scenarios/reranker/unicode_tables.inc.
+"""The tokenizer's Unicode tables; the build runs it (scenarios/CMakeLists.txt) and writes its
+output to the build tree (generated/scenarios/unicode_tables.inc), whence tokenizer.cpp includes it.
 
-Run with /usr/bin/python3 (its unicodedata version is recorded in the output):
-    /usr/bin/python3 scenarios/reranker/gen_unicode_tables.py > scenarios/reranker/unicode_tables.inc
+Run with /usr/bin/python3 (its unicodedata version is recorded in the output); by hand:
+    /usr/bin/python3 scenarios/reranker/gen_unicode_tables.py > /tmp/unicode_tables.inc
 
 Tables, all sorted by code point for binary search:
 - kCharClassRanges: {first, last, class} for the classes the BERT basic tokenizer needs.

@@ -200,7 +200,8 @@ RerankerLeak parse_reranker_leak(std::string_view mode) {
   }
   std::string valid;
   for (const auto& [name, leak] : kLeakNames) valid += (valid.empty() ? "" : ", ") + std::string(name);
-  throw InputError("--leak '" + std::string(mode) + "': unknown leak mode for the reranker (known: " + valid + ")");
+  throw InputError("--leak '" + std::string(mode) + "': unknown leak mode for the reranker (known: " + valid +
+                   ")");
 }
 
 std::string_view reranker_leak_name(RerankerLeak leak) noexcept {

@@ -227,7 +227,7 @@ SafetensorsFile SafetensorsFile::load(const std::filesystem::path& path) {
   std::array<unsigned char, 8> prefix{};
   read_exact(in, reinterpret_cast<char*>(prefix.data()), prefix.size(), label);
   std::uint64_t header_size_bytes = 0;
-  for (int i = 7; i >= 0; --i) header_size_bytes = (header_size_bytes << 8) | prefix[i];
+  for (std::size_t i = prefix.size(); i-- > 0;) header_size_bytes = (header_size_bytes << 8) | prefix[i];
   if (header_size_bytes > file_size_bytes - 8) {
     fail(label, "header length " + std::to_string(header_size_bytes) + " runs past the end of the " +
                     std::to_string(file_size_bytes) + "-byte file");
@@ -274,7 +274,7 @@ std::string serialize_safetensors(const std::vector<TensorToWrite>& tensors) {
   header_json.append((8 - header_json.size() % 8) % 8, ' ');  // keep tensor data 8-aligned
   std::string out(8, '\0');
   const std::uint64_t header_size_bytes = header_json.size();
-  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>((header_size_bytes >> (8 * i)) & 0xFF);
+  for (std::size_t i = 0; i < 8; ++i) out[i] = static_cast<char>((header_size_bytes >> (8 * i)) & 0xFF);
   out += header_json;
   out.reserve(out.size() + offset_bytes);
   for (const auto& t : tensors) {

@@ -1,4 +1,4 @@
-// Tokenizer implementation; Unicode data comes from the generated unicode_tables.inc.
+// Tokenizer implementation; Unicode data comes from unicode_tables.inc, generated at build time.
 #include "scenarios/reranker/tokenizer.h"
 
 #include <algorithm>
@@ -23,7 +23,8 @@ struct MapEntry {
   std::uint32_t length;
 };
 
-#include "scenarios/reranker/unicode_tables.inc"
+// Generated into the build tree by gen_unicode_tables.py (see scenarios/CMakeLists.txt).
+#include "unicode_tables.inc"
 
 CharClass char_class(char32_t cp) {
   const auto* end = std::end(kCharClassRanges);

@@ -81,9 +81,9 @@ void BM_SgemmSameShapes(benchmark::State& state, const std::string& preset) {
   const int rows = static_cast<int>(kDocsPerQuery * padded_length(reranker));
   const int n = static_cast<int>(padded_length(reranker)), h = static_cast<int>(c.hidden_size);
   const int inter = static_cast<int>(c.intermediate_size), dh = static_cast<int>(c.head_size());
-  std::vector<float> x(static_cast<std::size_t>(rows) * inter, 0.01f),
-      w(static_cast<std::size_t>(h) * inter, 0.01f);
-  std::vector<float> y(static_cast<std::size_t>(rows) * inter), s(static_cast<std::size_t>(n) * n, 0.01f);
+  const auto size = [](int value) { return static_cast<std::size_t>(value); };  // cblas takes int
+  std::vector<float> x(size(rows) * size(inter), 0.01f), w(size(h) * size(inter), 0.01f);
+  std::vector<float> y(size(rows) * size(inter)), s(size(n) * size(n), 0.01f);
   auto gemm = [](int m, int nn, int k, const float* a, int lda, const float* b, int ldb, bool trans_b,
                  float* out, int ldc) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, nn, k, 1.0f, a, lda, b,
@@ -94,7 +94,7 @@ void BM_SgemmSameShapes(benchmark::State& state, const std::string& preset) {
       for (int i = 0; i < 4; ++i) gemm(rows, h, h, x.data(), h, w.data(), h, true, y.data(), h);
       for (std::size_t b = 0; b < kDocsPerQuery; ++b) {
         for (std::size_t head = 0; head < c.num_attention_heads; ++head) {
-          const std::size_t off = b * static_cast<std::size_t>(n) * h + head * dh;
+          const std::size_t off = b * size(n) * size(h) + head * size(dh);
           gemm(n, n, dh, x.data() + off, h, x.data() + off, h, true, s.data(), n);
           gemm(n, dh, n, s.data(), n, x.data() + off, h, false, y.data() + off, h);
         }

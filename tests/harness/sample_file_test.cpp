@@ -1,11 +1,13 @@
-// samples.bin: records round-trip, partial trailing records are ignored, foreign and newer files
-// are refused by name.
+// samples.bin: records round-trip, partial trailing records are ignored, version-1 files are still
+// read, foreign and newer files are refused by name.
 #include "harness/sample_file.h"
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cstring>
 #include <fstream>
+#include <string>
 
 #include "harness/errors.h"
 
@@ -78,18 +80,95 @@ TEST_F(SampleFileTest, TrailingPartialRecordFromACrashIsIgnored) {
   EXPECT_EQ(read_sample_file(dir_ / "samples.bin").size(), 2u);
 }
 
+// Files built byte by byte from the layouts documented in sample_file.h, not by a writer of this
+// memsoak: native byte order, which the layout documents as little-endian on x86-64.
+static_assert(std::endian::native == std::endian::little, "the byte-by-byte files below are little-endian");
+
+void put_u32(std::string& out, std::uint32_t value) {
+  for (int byte = 0; byte < 4; ++byte) out += static_cast<char>((value >> (8 * byte)) & 0xFF);
+}
+void put_u64(std::string& out, std::uint64_t value) {
+  for (int byte = 0; byte < 8; ++byte) out += static_cast<char>((value >> (8 * byte)) & 0xFF);
+}
+void put_i64(std::string& out, std::int64_t value) { put_u64(out, static_cast<std::uint64_t>(value)); }
+
+std::string header(std::uint32_t version, std::uint32_t record_bytes) {
+  std::string out = "MSOAKSMP";
+  put_u32(out, version);
+  put_u32(out, record_bytes);
+  out.append(16, '\0');  // reserved
+  return out;
+}
+
+// The 19 fields of version 1's record i, in file order: every value distinct, some negative.
+std::int64_t v1_field(std::uint64_t i, int field) {
+  return static_cast<std::int64_t>(i * 1000 + static_cast<std::uint64_t>(field)) * (field % 5 == 4 ? -1 : 1);
+}
+
+std::string v1_record(std::uint64_t i) {
+  std::string out;
+  put_u32(out, static_cast<std::uint32_t>(v1_field(i, 0)));  // strategy_index
+  put_u32(out, static_cast<std::uint32_t>(v1_field(i, 1)));  // flags
+  put_u64(out, static_cast<std::uint64_t>(v1_field(i, 2)));  // run_index
+  put_u64(out, static_cast<std::uint64_t>(v1_field(i, 3)));  // digest
+  for (int field = 4; field < 19; ++field) put_i64(out, v1_field(i, field));
+  return out;
+}
+
+TEST_F(SampleFileTest, ReadsVersion1Files) {
+  std::string bytes = header(1, 144);
+  for (std::uint64_t i = 0; i < 3; ++i) bytes += v1_record(i);
+  ASSERT_EQ(bytes.size(), 32u + 3 * 144);
+  bytes += v1_record(3).substr(0, 100);  // a write cut short by a crash
+  std::ofstream(dir_ / "samples.bin", std::ios::binary) << bytes;
+
+  auto records = read_sample_file(dir_ / "samples.bin");
+  ASSERT_EQ(records.size(), 3u);
+  for (std::uint64_t i = 0; i < 3; ++i) {
+    SCOPED_TRACE("record " + std::to_string(i));
+    const RunRecord& r = records[i];
+    EXPECT_EQ(r.strategy_index, static_cast<std::uint32_t>(v1_field(i, 0)));
+    EXPECT_EQ(r.flags, static_cast<std::uint32_t>(v1_field(i, 1)));
+    EXPECT_EQ(r.run_index, static_cast<std::uint64_t>(v1_field(i, 2)));
+    EXPECT_EQ(r.digest, static_cast<std::uint64_t>(v1_field(i, 3)));
+    EXPECT_EQ(r.latency_ns, v1_field(i, 4));
+    EXPECT_EQ(r.work_ns, v1_field(i, 5));
+    EXPECT_EQ(r.setup_ns, v1_field(i, 6));
+    EXPECT_EQ(r.worker_peak_rss_bytes, v1_field(i, 7));
+    EXPECT_EQ(r.harness_rss_bytes, v1_field(i, 8));
+    EXPECT_EQ(r.worker.rss_bytes, v1_field(i, 9));
+    EXPECT_EQ(r.worker.anon_rss_bytes, v1_field(i, 10));
+    EXPECT_EQ(r.worker.heap_live_bytes, v1_field(i, 11));
+    EXPECT_EQ(r.worker.heap_live_blocks, v1_field(i, 12));
+    EXPECT_EQ(r.worker.open_fds, v1_field(i, 13));
+    EXPECT_EQ(r.worker.threads, v1_field(i, 14));
+    EXPECT_EQ(r.worker.minor_faults, v1_field(i, 15));
+    EXPECT_EQ(r.worker.major_faults, v1_field(i, 16));
+    EXPECT_EQ(r.worker.cpu_user_ns, v1_field(i, 17));
+    EXPECT_EQ(r.worker.cpu_system_ns, v1_field(i, 18));
+    // What version 1 did not have.
+    EXPECT_EQ(r.worker_id, 0u);
+    EXPECT_EQ(r.footprint_pss_bytes, kNotMeasured);
+    EXPECT_EQ(r.worker.pss_bytes, kNotMeasured);
+    EXPECT_EQ(r.worker.uss_bytes, kNotMeasured);
+  }
+}
+
 TEST_F(SampleFileTest, RefusesNewerVersionByName) {
-  { SampleWriter writer(dir_ / "samples.bin", SampleWriter::Mode::kCreate); }
-  std::fstream f(dir_ / "samples.bin", std::ios::in | std::ios::out | std::ios::binary);
-  std::uint32_t version = kSampleFileVersion + 1;
-  f.seekp(8);
-  f.write(reinterpret_cast<const char*>(&version), 4);
-  f.close();
+  const std::uint32_t newer = kSampleFileVersion + 1;
+  std::string bytes = header(newer, 176);
+  bytes.append(176, '\0');
+  std::ofstream(dir_ / "samples.bin", std::ios::binary) << bytes;
   try {
     read_sample_file(dir_ / "samples.bin");
     FAIL() << "accepted a newer version";
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("newer"), std::string::npos) << e.what();
+    const std::string message = e.what();
+    EXPECT_NE(message.find((dir_ / "samples.bin").string()), std::string::npos) << message;
+    EXPECT_NE(message.find("format version " + std::to_string(newer) + " is newer than this memsoak reads (" +
+                           std::to_string(kSampleFileVersion) + ")"),
+              std::string::npos)
+        << message;
   }
 }
 

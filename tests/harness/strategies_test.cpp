@@ -87,8 +87,8 @@ TEST_P(ProcessStrategies, AHangIsKilledAtTheRunTimeout) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Each, ProcessStrategies, ::testing::Values("fork", "zygote", "recycle:3"),
-                         [](const auto& info) {
-                           return std::string(info.param) == "recycle:3" ? "recycle" : info.param;
+                         [](const auto& param_info) {
+                           return std::string(param_info.param) == "recycle:3" ? "recycle" : param_info.param;
                          });
 
 TEST(ZygoteStrategy, ChildrenAreForkedFromATemplateSetUpOnce) {

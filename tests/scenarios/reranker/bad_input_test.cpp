@@ -30,7 +30,7 @@ class BadInput : public ::testing::Test {
     std::filesystem::copy(pristine_->path() / "m", model_);
     const std::string bytes = testing::read_file(model_ / "model.safetensors");
     std::uint64_t header_size = 0;
-    for (int i = 7; i >= 0; --i) header_size = (header_size << 8) | static_cast<unsigned char>(bytes[i]);
+    for (std::size_t i = 8; i-- > 0;) header_size = (header_size << 8) | static_cast<unsigned char>(bytes[i]);
     header_ = json::parse(bytes.substr(8, header_size));
     data_ = bytes.substr(8 + header_size);
   }
@@ -38,7 +38,7 @@ class BadInput : public ::testing::Test {
   // Writes model.safetensors with the given header text and the original data section.
   void write_safetensors(const std::string& header_text, const std::string& data) {
     std::string bytes(8, '\0');
-    for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>((header_text.size() >> (8 * i)) & 0xFF);
+    for (std::size_t i = 0; i < 8; ++i) bytes[i] = static_cast<char>((header_text.size() >> (8 * i)) & 0xFF);
     testing::write_file(model_ / "model.safetensors", bytes + header_text + data);
   }
   void edit_header(const std::function<void(json&)>& edit) {
@@ -173,7 +173,7 @@ TEST_P(BadVocab, MissingSpecialToken) {
   expect_load_error("vocab.txt", std::string("missing special token ") + GetParam());
 }
 INSTANTIATE_TEST_SUITE_P(Specials, BadVocab, ::testing::Values("[PAD]", "[UNK]", "[CLS]", "[SEP]"),
-                         [](const auto& info) { return std::string(info.param).substr(1, 3); });
+                         [](const auto& param_info) { return std::string(param_info.param).substr(1, 3); });
 
 TEST_F(BadInput, VocabLargerThanConfig) {
   testing::write_file(model_ / "vocab.txt", testing::read_file(model_ / "vocab.txt") + "extra1\nextra2\n");
@@ -226,7 +226,7 @@ INSTANTIATE_TEST_SUITE_P(
                      c = json::array({1, 2});
                    },
                    "not a JSON object"}),
-    [](const auto& info) { return std::string(info.param.name); });
+    [](const auto& param_info) { return std::string(param_info.param.name); });
 
 TEST_F(BadInput, ConfigNotJson) {
   testing::write_file(model_ / "config.json", "{\"hidden_size\": 32,");
@@ -244,11 +244,11 @@ TEST_P(MissingFile, NamesTheFile) {
   std::filesystem::remove(model_ / GetParam());
   expect_load_error(GetParam(), "cannot open");
 }
-INSTANTIATE_TEST_SUITE_P(Files, MissingFile,
-                         ::testing::Values("config.json", "vocab.txt", "model.safetensors"),
-                         [](const auto& info) {
-                           return std::string(info.param).substr(0, std::string(info.param).find('.'));
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Files, MissingFile, ::testing::Values("config.json", "vocab.txt", "model.safetensors"),
+    [](const auto& param_info) {
+      return std::string(param_info.param).substr(0, std::string(param_info.param).find('.'));
+    });
 
 TEST(BadInputDir, MissingModelDirectory) { EXPECT_THROW(Reranker("/nonexistent/memsoak/model"), InputError); }
 

@@ -134,10 +134,11 @@ TEST_P(ReferenceTest, TokensAndLogitsMatchNumpyReference) {
 INSTANTIATE_TEST_SUITE_P(Presets, ReferenceTest,
                          ::testing::Values(Case{"tiny", 512, true}, Case{"tiny", 24, true},
                                            Case{"tiny", 64, false}, Case{"small", 512, true}),
-                         [](const auto& info) {
-                           return std::string(info.param.preset == std::string("tiny") ? "Tiny" : "Small") +
-                                  "MaxLen" + std::to_string(info.param.max_length) +
-                                  (info.param.lower_case ? "Uncased" : "Cased");
+                         [](const auto& param_info) {
+                           return std::string(param_info.param.preset == std::string("tiny") ? "Tiny"
+                                                                                             : "Small") +
+                                  "MaxLen" + std::to_string(param_info.param.max_length) +
+                                  (param_info.param.lower_case ? "Uncased" : "Cased");
                          });
 
 }  // namespace

@@ -19,7 +19,7 @@ TEST(Robustness, DamagedSafetensorsFailCleanly) {
   generate_model("tiny", 2, model);
   const std::string pristine = testing::read_file(model / "model.safetensors");
   std::size_t header_end = 8;
-  for (int i = 7; i >= 0; --i)
+  for (std::size_t i = 0; i < 8; ++i)
     header_end += static_cast<std::size_t>(static_cast<unsigned char>(pristine[i])) << (8 * i);
   SplitMix64 rng(77);
   int loaded = 0, rejected = 0;

@@ -60,8 +60,8 @@ TEST_P(Workloads, SameDigestsAsNone) { EXPECT_EQ(digests(GetParam(), 4), *baseli
 INSTANTIATE_TEST_SUITE_P(Modes, Workloads,
                          ::testing::Values("none", "model-registry", "tokenizer-memo", "dropped-buffer",
                                            "bounded-cache", "thread-churn", "fragmentation"),
-                         [](const auto& info) {
-                           std::string name = info.param;
+                         [](const auto& param_info) {
+                           std::string name = param_info.param;
                            std::erase(name, '-');
                            return name;
                          });
@@ -127,8 +127,8 @@ INSTANTIATE_TEST_SUITE_P(Modes, LeakGrowth,
                                            GrowthCase{"tokenizer-memo", 1024, 16 * 1024},
                                            GrowthCase{"dropped-buffer", 6 * 4096, 7 * 4096},
                                            GrowthCase{"fragmentation", 4 * 1024, 4 * 2048 + 1024}),
-                         [](const auto& info) {
-                           std::string name = info.param.mode;
+                         [](const auto& param_info) {
+                           std::string name = param_info.param.mode;
                            std::erase(name, '-');
                            return name;
                          });

@@ -1,20 +1,24 @@
-// Counting allocator: replaces malloc and friends in the memsoak executable and forwards to the
-// next allocator in symbol lookup order (glibc, or jemalloc/tcmalloc/mimalloc when one is
-// LD_PRELOADed: the executable's own definitions come first, a preloaded library next), keeping
-// process-wide counts of live bytes and blocks so that every sample has the live heap.
+// Counting allocator, interposition layer: malloc and friends and operator new/delete, forwarded.
+//
+// The memsoak executable (and the tests that link this object library) defines malloc, free,
+// calloc, realloc, memalign, aligned_alloc, posix_memalign, valloc, pvalloc and operator
+// new/delete, and forwards each to the next allocator in symbol lookup order (glibc, or
+// jemalloc/tcmalloc/mimalloc when one is LD_PRELOADed: the executable's own definitions come
+// first, a preloaded library next). Each block's size goes to the counters (tracker/counters.cpp,
+// per-thread deltas flushed into process totals), which harness/heap_counters.h reads.
 //
 // Why not mallinfo2(): it walks the free lists, O(free chunks), milliseconds on a fragmented heap
-// (see tests/bench/sampler_bench.cpp); these counters cost two relaxed atomic adds per call.
-// Contract of every function here: noexcept, no allocation, no locks, safe after fork.
-// Sizes are the next allocator's malloc_usable_size(), so a 4096-byte request counts as glibc's
-// 4104-byte block.
+// (see tests/bench/sampler_bench.cpp); counting here costs a malloc_usable_size() call and a few
+// thread-local stores per call.
+// Contract of every function here: noexcept (operator new aside: it throws std::bad_alloc as the
+// standard says), no allocation of its own, no locks, safe after fork. Sizes are the next
+// allocator's malloc_usable_size(), so a 4096-byte request counts as glibc's 4104-byte block.
 //
 // Bootstrap: the next allocator's functions are found with dlsym(RTLD_NEXT) on the first call,
 // and dlsym may itself allocate; those few allocations come from a small static buffer and are
 // never freed back to anyone.
 #include <dlfcn.h>
 #include <malloc.h>
-#include <pthread.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -24,7 +28,12 @@
 #include <cstring>
 #include <new>
 
+#include "harness/tracker/internal/counters.h"
+
 namespace {
+
+using memsoak::harness::internal::count_heap_change;
+using memsoak::harness::internal::start_thread_exit_flush;
 
 struct NextAllocator {
   void* (*malloc)(std::size_t) = nullptr;
@@ -57,11 +66,6 @@ void* bootstrap_alloc(std::size_t size) noexcept {
   return g_bootstrap + offset;
 }
 
-// For the exit-time flush of each thread's counts (defined below with the counters).
-pthread_key_t g_flush_key;
-std::atomic<bool> g_flush_key_ready{false};
-void flush_at_thread_exit(void* delta) noexcept;
-
 template <typename Fn>
 Fn next_symbol(const char* name) noexcept {
   return reinterpret_cast<Fn>(dlsym(RTLD_NEXT, name));
@@ -80,66 +84,20 @@ bool ready() noexcept {
   g_next.memalign = next_symbol<decltype(g_next.memalign)>("memalign");
   g_next.usable_size = next_symbol<decltype(g_next.usable_size)>("malloc_usable_size");
   g_state.store(2, std::memory_order_release);
-  // After the allocator is known: pthread_key_create does not allocate in glibc, but if some
-  // other libc did, it would find malloc ready.
-  if (pthread_key_create(&g_flush_key, flush_at_thread_exit) == 0) {
-    g_flush_key_ready.store(true, std::memory_order_release);
-  }
+  // After the allocator is known, in case creating the key allocates.
+  start_thread_exit_flush();
   return true;
 }
 
-// Set while this thread is inside the counters: the next allocator's malloc_usable_size may itself
-// allocate (tcmalloc's does, once, for a singleton), and that must not recurse into counting.
-// Blocks allocated under the guard are not counted (a one-time singleton in practice).
-thread_local bool t_counting = false;
-
-// The process-wide totals.
-std::atomic<std::int64_t> g_live_bytes{0};
-std::atomic<std::int64_t> g_live_blocks{0};
-
-// Each thread counts into its own delta and adds it to the totals every kFlushOps calls, when it
-// exceeds kFlushBytes, when the thread reads the counters (memsoak samples from the thread that
-// ran the workload, so its reading is exact) and when the thread exits (a pthread key's
-// destructor). Why: a lock-prefixed atomic on every malloc and free tripled the cost of an
-// allocation-only loop (tools/bench_tracker.sh). Another live thread's delta can be unflushed by
-// at most kFlushOps calls or kFlushBytes: an offset that does not accumulate, not a drift.
-struct ThreadDelta {
-  std::int64_t bytes = 0;
-  std::int64_t blocks = 0;
-  std::int32_t calls = 0;
-  bool registered = false;
-};
-constexpr std::int32_t kFlushOps = 64;
-constexpr std::int64_t kFlushBytes = 256 * 1024;
-thread_local ThreadDelta t_delta;
-void flush(ThreadDelta& delta) noexcept {
-  if (delta.bytes != 0) g_live_bytes.fetch_add(delta.bytes, std::memory_order_relaxed);
-  if (delta.blocks != 0) g_live_blocks.fetch_add(delta.blocks, std::memory_order_relaxed);
-  delta.bytes = delta.blocks = 0;
-  delta.calls = 0;
-}
-
-void flush_at_thread_exit(void* delta) noexcept { flush(*static_cast<ThreadDelta*>(delta)); }
-
-// Registers the thread's delta for the exit-time flush. pthread_setspecific of one of the first
-// 32 keys uses storage inside the thread descriptor: no allocation, so it is safe in here.
-void register_thread(ThreadDelta& delta) noexcept {
-  delta.registered = true;
-  if (g_flush_key_ready.load(std::memory_order_acquire)) pthread_setspecific(g_flush_key, &delta);
-}
-
-void add(std::int64_t bytes, std::int64_t blocks) noexcept {
-  ThreadDelta& delta = t_delta;
-  if (!delta.registered) register_thread(delta);
-  delta.bytes += bytes;
-  delta.blocks += blocks;
-  if (++delta.calls >= kFlushOps || delta.bytes > kFlushBytes || delta.bytes < -kFlushBytes) flush(delta);
-}
+// Recursion guard, set while this thread counts a block: the next allocator's malloc_usable_size
+// may itself allocate (tcmalloc's does, once, for a singleton), and that must not recurse into
+// counting. Blocks allocated under the guard are not counted (a one-time singleton in practice).
+constinit thread_local bool t_counting = false;
 
 void count_alloc(void* ptr) noexcept {
   if (ptr == nullptr || t_counting) return;
   t_counting = true;
-  add(static_cast<std::int64_t>(g_next.usable_size(ptr)), 1);
+  count_heap_change(static_cast<std::int64_t>(g_next.usable_size(ptr)), 1);
   t_counting = false;
 }
 
@@ -147,7 +105,7 @@ void count_alloc(void* ptr) noexcept {
 void count_free(void* ptr) noexcept {
   if (ptr == nullptr || t_counting) return;
   t_counting = true;
-  add(-static_cast<std::int64_t>(g_next.usable_size(ptr)), -1);
+  count_heap_change(-static_cast<std::int64_t>(g_next.usable_size(ptr)), -1);
   t_counting = false;
 }
 
@@ -158,14 +116,6 @@ bool valid_alignment(std::size_t alignment) noexcept {
 }  // namespace
 
 extern "C" {
-
-// Read by harness/heap_counters.cpp through a weak reference.
-int memsoak_heap_counters(std::int64_t* live_bytes, std::int64_t* live_blocks) noexcept {
-  flush(t_delta);
-  *live_bytes = g_live_bytes.load(std::memory_order_relaxed);
-  *live_blocks = g_live_blocks.load(std::memory_order_relaxed);
-  return 0;
-}
 
 void* malloc(std::size_t size) noexcept {
   if (!ready()) return bootstrap_alloc(size);
