@@ -96,6 +96,28 @@ TEST_F(MemsoakCli, RunJsonRecordsConfigAndEnvironment) {
   EXPECT_TRUE(run["git_commit"].is_string());
 }
 
+// Re-executed processes (an entry under another allocator, each run of spawn) run the binary
+// that started the soak, not whatever the path holds now: replacing the executable mid-soak, as a
+// rebuild does, changes nothing.
+TEST_F(MemsoakCli, ReplacingTheExecutableDuringASoakDoesNotChangeWhatRuns) {
+  const std::string copy = (work_ / "memsoak-copy").string();
+  std::filesystem::copy_file(MEMSOAK_BINARY, copy);
+  const std::string command =
+      "cd " + shell_quote(work_.string()) + " && { (" + shell_quote(copy) +
+      " run --workload synthetic --strategy spawn,in-process --allocator glibc,jemalloc"
+      " --iterations 60 --out r --quiet >/dev/null 2>err; echo $? >rc) &"
+      " for i in $(seq 1000); do [ -s r/samples.bin ] && break; sleep 0.01; done;"  // the soak has started
+      " cp /bin/false memsoak-new && mv memsoak-new memsoak-copy && wait; }";
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  EXPECT_EQ(read_text(work_ / "rc"), "0\n") << read_text(work_ / "err");
+  nlohmann::json r = report("r");
+  ASSERT_EQ(r["strategies"].size(), 4u);
+  for (const auto& s : r["strategies"]) {
+    EXPECT_EQ(s["runs"], 60) << s["strategy"] << " " << s["allocator"];
+    EXPECT_EQ(s["failed_runs"], 0) << s["strategy"] << " " << s["allocator"];
+  }
+}
+
 TEST_F(MemsoakCli, ReportRebuildsFromTheRunDirectory) {
   ASSERT_EQ(memsoak({"run", "--strategy", "in-process,fork", "--iterations", "100", "--out", "r", "--quiet"})
                 .exit_code,
