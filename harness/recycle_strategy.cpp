@@ -140,7 +140,7 @@ bool parse_recycle_rss(std::string_view text, StrategySpec& spec) {
 }  // namespace
 
 StrategyRow recycle_runs_row() {
-  return {"recycle",        "recycle:N,recycle:N~J",  parse_recycle_runs,
+  return {"recycle",        "recycle:N, recycle:N~J", parse_recycle_runs,
           make_recycle,     /*applies_to_exec=*/true,
           /*recycles=*/true};
 }

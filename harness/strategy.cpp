@@ -26,9 +26,9 @@ std::vector<std::string_view> strategy_names() {
   for (const internal::StrategyRow& row : internal::strategy_table()) {
     std::string_view forms = row.forms;
     while (!forms.empty()) {
-      std::size_t comma = std::min(forms.find(','), forms.size());
+      std::size_t comma = std::min(forms.find(", "), forms.size());
       names.push_back(forms.substr(0, comma));
-      forms.remove_prefix(std::min(comma + 1, forms.size()));
+      forms.remove_prefix(std::min(comma + 2, forms.size()));
     }
   }
   return names;
@@ -65,12 +65,15 @@ std::vector<StrategySpec> parse_strategy_list(std::string_view list) {
 
 void check_strategies_for_exec(const std::vector<StrategySpec>& specs) {
   for (const StrategySpec& spec : specs) {
-    if (!spec.applies_to_exec) {
-      throw InputError(fmt::format(
-          "--strategy '{}': does not apply to an --exec worker, whose process memsoak cannot fork or trim "
-          "(use in-process, fork, recycle:N or recycle-rss:SIZE)",
-          spec.name));
+    if (spec.applies_to_exec) continue;
+    std::vector<std::string_view> usable;
+    for (const internal::StrategyRow& row : internal::strategy_table()) {
+      if (row.applies_to_exec) usable.push_back(row.forms);
     }
+    throw InputError(fmt::format(
+        "--strategy '{}': does not apply to an --exec worker, whose process memsoak cannot fork or "
+        "trim (use {})",
+        spec.name, fmt::join(usable, ", ")));
   }
 }
 

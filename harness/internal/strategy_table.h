@@ -12,7 +12,7 @@ namespace memsoak::harness::internal {
 
 struct StrategyRow {
   std::string_view kind;   // StrategySpec::kind of what it parses
-  std::string_view forms;  // the forms it accepts, comma-separated, for `memsoak list` and errors
+  std::string_view forms;  // the forms it accepts, separated by ", ", for `memsoak list` and errors
   // Fills `spec` from `text` and returns true when `text` is one of this row's forms (throwing
   // InputError when it is, but malformed); returns false when it is not.
   bool (*parse)(std::string_view text, StrategySpec& spec);
