@@ -6,12 +6,12 @@
 #include <unistd.h>
 
 #include <cstring>
-#include <fstream>
 
 #include "harness/artifacts.h"
 #include "harness/errors.h"
 #include "harness/internal/entry_protocol.h"
 #include "harness/progress.h"
+#include "harness/run_directory.h"
 #include "harness/sample_file.h"
 #include "harness/sampler.h"
 #include "harness/stop_signals.h"
@@ -45,7 +45,6 @@ void entry_loop(const EntryTask& task, EntryResult& result) {
   const ManifestEntry& entry = manifest.entries.at(task.index);
   const SoakConfig& config = manifest.config;
   SampleWriter samples(task.run_dir / "samples.bin", SampleWriter::Mode::kAppend);
-  std::ofstream log(task.run_dir / "run.log", std::ios::app);
   ProcessSampler self;
   ProgressBar progress(task.options.progress_stream, task.options.show_progress);
   auto strategy =
@@ -63,7 +62,7 @@ void entry_loop(const EntryTask& task, EntryResult& result) {
     samples.append(record);
     if (!outcome.ok) {
       ++result.failures;
-      log << fmt::format("{} run {}: failed: {}\n", entry.label(), i, outcome.failure) << std::flush;
+      append_run_log(task.run_dir, fmt::format("{} run {}: failed: {}", entry.label(), i, outcome.failure));
     }
     send_heartbeat(task, i, result, artifacts, main_gone);
     progress.update(i + 1, outcome.worker.rss_bytes);

@@ -1,6 +1,7 @@
 // Run directory creation and run.json helpers (see run_directory.h).
 #include "harness/run_directory.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <gnu/libc-version.h>
 #include <sys/stat.h>
@@ -15,6 +16,7 @@
 #include <system_error>
 
 #include "harness/errors.h"
+#include "harness/posix.h"
 
 namespace memsoak::harness {
 namespace fs = std::filesystem;
@@ -88,6 +90,18 @@ fs::path create_run_directory(const std::optional<fs::path>& requested) {
       throw InputError(fmt::format("default run directory '{}': cannot create: {}", (base / name).string(),
                                    std::strerror(errno)));
     }
+  }
+}
+
+void append_run_log(const fs::path& run_dir, std::string_view line) {
+  const fs::path path = run_dir / "run.log";
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644));
+  if (!fd.valid()) throw std::system_error(errno, std::generic_category(), path.string());
+  std::string text(line);
+  text += '\n';
+  // One write() with O_APPEND: lines of concurrent writers never interleave.
+  if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    throw std::system_error(errno, std::generic_category(), path.string());
   }
 }
 

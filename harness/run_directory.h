@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <string_view>
 
 #include "harness/json_file.h"
 
@@ -16,6 +17,10 @@ namespace memsoak::harness {
 // it. Throws InputError naming the path when it can't be created or already holds files; nothing
 // is left behind on failure.
 std::filesystem::path create_run_directory(const std::optional<std::filesystem::path>& requested);
+
+// Appends one line to `run_dir`/run.log. The file is opened for the write only (close-on-exec),
+// so no child of the soak inherits it. Throws std::system_error when it cannot be written.
+void append_run_log(const std::filesystem::path& run_dir, std::string_view line);
 
 // Machine, kernel, glibc and compiler of this process, for run.json.
 nlohmann::json describe_environment();

@@ -22,6 +22,7 @@
 #include "harness/internal/entry_process.h"
 #include "harness/internal/entry_protocol.h"
 #include "harness/process_tree.h"
+#include "harness/run_directory.h"
 #include "harness/sample_file.h"
 #include "harness/stop_signals.h"
 
@@ -203,8 +204,8 @@ void SoakSupervisor::record_lost_run(std::uint32_t index, std::uint64_t run_inde
   outcome.latency_ns = latency_ns;
   SampleWriter(run_dir_ / "samples.bin", SampleWriter::Mode::kAppend)
       .append(make_run_record(index, run_index, manifest_.config.warmup, outcome));
-  std::ofstream(run_dir_ / "run.log", std::ios::app)
-      << fmt::format("{} run {}: failed: {}\n", manifest_.entries[index].label(), run_index, why);
+  append_run_log(run_dir_,
+                 fmt::format("{} run {}: failed: {}", manifest_.entries[index].label(), run_index, why));
 }
 
 SoakSupervisor::EntryProgress SoakSupervisor::supervise(std::uint32_t index) {

@@ -22,7 +22,17 @@ namespace {
 namespace fs = std::filesystem;
 
 // What a run of the in-test workload does.
-enum class Act { kOk, kAbort, kHang, kThrow, kStopSoak, kArtifact };
+enum class Act { kOk, kAbort, kHang, kThrow, kStopSoak, kArtifact, kCountRunLogDescriptors };
+
+// Descriptors of this process open on a file named run.log.
+std::uint64_t run_log_descriptors() {
+  std::uint64_t count = 0;
+  for (const auto& fd : fs::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    if (fs::read_symlink(fd.path(), ec).filename() == "run.log") ++count;
+  }
+  return count;
+}
 
 class ScriptedWorkload final : public Workload {
  public:
@@ -43,6 +53,8 @@ class ScriptedWorkload final : public Workload {
         ::kill(::getppid(), SIGTERM);  // the entry process's parent is the supervisor (this test)
         std::this_thread::sleep_for(std::chrono::hours(1));
         break;
+      case Act::kCountRunLogDescriptors:
+        return run_log_descriptors();
       case Act::kArtifact: {
         ArtifactWriter writer;
         std::string payload = "run " + std::to_string(i);
@@ -170,6 +182,20 @@ TEST_F(SoakSupervisor, SigtermStopsTheSoakAndRunJsonSaysSo) {
   EXPECT_EQ(manifest.interrupted_by_signal, SIGTERM);
   EXPECT_EQ(manifest.entries[0].stats.completed_runs, 5u);
   EXPECT_EQ(manifest.entries[1].stats.completed_runs, 0u) << "the soak stopped before the next entry";
+}
+
+// A process that runs the workload must not hold run.log open: it would change its descriptor
+// count (a sampled metric) and could write into it.
+TEST_F(SoakSupervisor, NoProcessRunningTheWorkloadInheritsRunLog) {
+  soak("in-process,fork,zygote,recycle:2", 4,
+       [](std::uint64_t i) { return i == 0 ? Act::kThrow : Act::kCountRunLogDescriptors; });
+  std::vector<RunRecord> records = read_sample_file(dir_ / "samples.bin");
+  ASSERT_EQ(records.size(), 16u);
+  for (const RunRecord& r : records) {
+    if (r.run_index > 0) {
+      EXPECT_EQ(r.digest, 0u) << "entry " << r.strategy_index << " run " << r.run_index;
+    }
+  }
 }
 
 TEST_F(SoakSupervisor, ArtifactsOfForkChildrenAndOfTheEntryProcessAreCountedAndListed) {
