@@ -97,23 +97,42 @@ void ArtifactWriter::abandon() noexcept {
   fd_ = -1;
 }
 
-bool ArtifactWriter::open(std::string_view kind) noexcept {
-  abandon();
-  if (g_entry_dir[0] == '\0' || !valid_kind(kind)) return false;
-  ::mkdir(g_base_dir, 0755);  // EEXIST is fine; a real failure shows at open()
-  ::mkdir(g_entry_dir, 0755);
-  const pid_t pid = ::getpid();
-  const std::uint32_t sequence = g_sequence.fetch_add(1, std::memory_order_relaxed);
-  char* end = partial_path_ + sizeof partial_path_ - 1;
-  char* p = append_text(partial_path_, end, g_entry_dir);
+namespace {
+
+// Writes DIR/<pid>-<sequence>.<kind> into `out`, with `suffix` (NUL-terminated, no allocation).
+void artifact_path(char* out, std::size_t size, pid_t pid, std::uint32_t sequence, std::string_view kind,
+                   std::string_view suffix) noexcept {
+  char* end = out + size - 1;
+  char* p = append_text(out, end, g_entry_dir);
   p = append_text(p, end, "/");
   p = append_number(p, end, static_cast<std::uint64_t>(pid));
   p = append_text(p, end, "-");
   p = append_number(p, end, sequence);
   p = append_text(p, end, ".");
   p = append_text(p, end, kind);
-  p = append_text(p, end, kPartialSuffix);
+  p = append_text(p, end, suffix);
   *p = '\0';
+}
+
+}  // namespace
+
+bool ArtifactWriter::open(std::string_view kind) noexcept {
+  abandon();
+  if (g_entry_dir[0] == '\0' || !valid_kind(kind)) return false;
+  ::mkdir(g_base_dir, 0755);  // EEXIST is fine; a real failure shows at open()
+  ::mkdir(g_entry_dir, 0755);
+  const pid_t pid = ::getpid();
+  // A forked child starts from its parent's counter, and a pid can come back during a long soak:
+  // take the first sequence whose final name is free. Only a dead process can have used this
+  // pid, so nobody else can take the name meanwhile; commit() still refuses to replace a file.
+  std::uint32_t sequence = 0;
+  char final_path[sizeof partial_path_];
+  for (int attempt = 0; attempt < 1'000'000; ++attempt) {
+    sequence = g_sequence.fetch_add(1, std::memory_order_relaxed);
+    artifact_path(final_path, sizeof final_path, pid, sequence, kind, "");
+    if (::access(final_path, F_OK) != 0) break;  // free (or unreachable: open() will say)
+  }
+  artifact_path(partial_path_, sizeof partial_path_, pid, sequence, kind, kPartialSuffix);
   fd_ = ::open(partial_path_, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd_ < 0) return false;
   Header header{};
@@ -150,10 +169,10 @@ bool ArtifactWriter::commit() noexcept {
   final_path[length] = '\0';
   ::close(fd_);
   fd_ = -1;
-  if (::rename(partial_path_, final_path) != 0) {
-    ::unlink(partial_path_);
-    return false;
-  }
+  // link() fails with EEXIST instead of replacing a file, as rename() would.
+  const bool linked = ::link(partial_path_, final_path) == 0;
+  ::unlink(partial_path_);
+  if (!linked) return false;
   g_committed.fetch_add(1, std::memory_order_relaxed);
   return true;
 }
@@ -188,10 +207,15 @@ bool check_header(const fs::path& path, ArtifactInfo& info) {
     throw InputError(fmt::format("{}: artifact format version {} is newer than this memsoak reads ({})",
                                  path.string(), header.version, kArtifactVersion));
   }
+  if (header.version == 0)
+    throw InputError(fmt::format("{}: artifact format version 0 does not exist", path.string()));
   std::error_code ec;
   const std::uintmax_t size = fs::file_size(path, ec);
-  if (ec || header.header_bytes < sizeof header || size != header.header_bytes + header.payload_bytes)
+  // Version 1's header is exactly 64 bytes; a payload that is not all there was cut short.
+  if (ec || header.header_bytes != kArtifactHeaderBytes || size < kArtifactHeaderBytes ||
+      header.payload_bytes != size - kArtifactHeaderBytes) {
     return false;
+  }
   info.payload_bytes = header.payload_bytes;
   return info.pid == header.pid && info.sequence == header.sequence;
 }
@@ -232,6 +256,12 @@ ArtifactListing list_artifacts(const fs::path& run_dir) {
 }
 
 std::string read_artifact_payload(const ArtifactInfo& artifact) {
+  std::error_code ec;
+  const std::uintmax_t size = fs::file_size(artifact.path, ec);
+  if (ec || size != kArtifactHeaderBytes + artifact.payload_bytes) {
+    throw InputError(fmt::format("{}: changed since it was listed (expected {} payload bytes)",
+                                 artifact.path.string(), artifact.payload_bytes));
+  }
   std::ifstream in(artifact.path, std::ios::binary);
   std::string payload(artifact.payload_bytes, '\0');
   in.seekg(static_cast<std::streamoff>(kArtifactHeaderBytes));

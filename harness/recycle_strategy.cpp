@@ -51,12 +51,15 @@ bool RecycleStrategy::start_worker(RunOutcome& outcome) {
   });
   lifetime_.begin_worker();
   std::string failure;
-  if (!await_ready(worker_.reply_fd(), context_.run_timeout_ms, outcome.setup_ns, failure)) {
+  std::optional<ServerReady> ready = await_ready(worker_.reply_fd(), context_.run_timeout_ms, failure);
+  if (!ready) {
     std::int64_t ignored;
     worker_.finish(true, ignored);
     outcome.failure = "worker " + failure;
     return false;
   }
+  outcome.setup_ns = ready->setup_ns;
+  outcome.artifacts += ready->artifacts;
   return true;
 }
 
@@ -94,9 +97,11 @@ RunOutcome RecycleStrategy::run_unchecked(std::uint64_t run_index) {
             : "worker " + describe_exit(exit_status);
     return outcome;
   }
-  std::int64_t setup_ns = outcome.setup_ns;
+  const std::int64_t setup_ns = outcome.setup_ns;
+  const std::uint64_t setup_artifacts = outcome.artifacts;
   apply_report(report, outcome);
   outcome.setup_ns = setup_ns;
+  outcome.artifacts += setup_artifacts;
   if (lifetime_.end_run(outcome)) worker_.finish(false, outcome.worker_peak_rss_bytes);
   return outcome;
 }

@@ -8,6 +8,7 @@
 #include <exception>
 #include <system_error>
 
+#include "harness/artifacts.h"
 #include "harness/internal/child_protocol.h"
 #include "harness/internal/clock.h"
 #include "harness/internal/server_messages.h"
@@ -58,6 +59,7 @@ ServerProcess::~ServerProcess() {
 std::unique_ptr<Workload> set_up_server_workload(const WorkloadFactory& factory, int reply_fd) noexcept {
   ServerReady ready;
   std::unique_ptr<Workload> workload;
+  const std::uint64_t artifacts_before = artifacts_committed();
   try {
     workload = factory();
     std::int64_t t0 = monotonic_ns();
@@ -71,27 +73,27 @@ std::unique_ptr<Workload> set_up_server_workload(const WorkloadFactory& factory,
     std::strncpy(ready.failure, "unknown exception in setup", sizeof ready.failure - 1);
     workload.reset();
   }
+  ready.artifacts = artifacts_committed() - artifacts_before;
   if (::write(reply_fd, &ready, sizeof ready) != sizeof ready) return nullptr;
   return workload;
 }
 
-bool await_ready(int reply_fd, std::int64_t timeout_ms, std::int64_t& setup_ns, std::string& failure) {
+std::optional<ServerReady> await_ready(int reply_fd, std::int64_t timeout_ms, std::string& failure) {
   ServerReady ready;
   ReadStatus status = read_exactly(reply_fd, &ready, sizeof ready, timeout_ms);
   if (status == ReadStatus::kTimeout) {
     failure = "setup did not finish within --run-timeout";
-    return false;
+    return std::nullopt;
   }
   if (status != ReadStatus::kOk || ready.magic != ServerReady{}.magic) {
     failure = "died during setup";
-    return false;
+    return std::nullopt;
   }
   if (!ready.ok) {
     failure = ready.failure;
-    return false;
+    return std::nullopt;
   }
-  setup_ns = ready.setup_ns;
-  return true;
+  return ready;
 }
 
 }  // namespace memsoak::harness::internal

@@ -28,9 +28,11 @@ class ZygoteStrategy final : public Strategy {
   void stop() noexcept override;
 
  private:
+  RunOutcome run_in_a_child(std::uint64_t run_index);
   StrategyContext context_;
   ServerProcess zygote_;
   std::int64_t setup_ns_ = kNotMeasured;
+  std::uint64_t setup_artifacts_ = 0;  // committed by a template's setup, not yet reported
 };
 namespace {
 
@@ -79,14 +81,23 @@ void ZygoteStrategy::start() {
     }
   });
   std::string failure;
-  if (!await_ready(zygote_.reply_fd(), 0, setup_ns_, failure)) {
+  std::optional<ServerReady> ready = await_ready(zygote_.reply_fd(), 0, failure);
+  if (!ready) {
     std::int64_t ignored;
     zygote_.finish(true, ignored);
     throw std::runtime_error("zygote template: " + failure);
   }
+  setup_ns_ = ready->setup_ns;
+  setup_artifacts_ += ready->artifacts;
 }
 
 RunOutcome ZygoteStrategy::run(std::uint64_t run_index) {
+  RunOutcome outcome = run_in_a_child(run_index);
+  outcome.artifacts += std::exchange(setup_artifacts_, 0);
+  return outcome;
+}
+
+RunOutcome ZygoteStrategy::run_in_a_child(std::uint64_t run_index) {
   RunOutcome outcome;
   outcome.worker_id = run_index;
   if (!zygote_.running()) {

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
 
 #include "harness/internal/child_protocol.h"
 
@@ -12,6 +14,7 @@ struct ServerReady {
   std::uint32_t magic = 0x59444552;  // "REDY"
   std::uint32_t ok = 0;
   std::int64_t setup_ns = 0;
+  std::uint64_t artifacts = 0;  // artifact files committed during setup (artifacts.h)
   char failure[256] = {};
 };
 
@@ -28,7 +31,7 @@ static_assert(sizeof(ZygoteReply) <= PIPE_BUF);
 std::unique_ptr<Workload> set_up_server_workload(const WorkloadFactory& factory, int reply_fd) noexcept;
 
 // Reads the ServerReady of a just-started server (waiting at most `timeout_ms`, 0: no limit).
-// Returns false with `failure` set when the server failed to set up or died.
-bool await_ready(int reply_fd, std::int64_t timeout_ms, std::int64_t& setup_ns, std::string& failure);
+// Returns it, or std::nullopt with `failure` set when the server failed to set up or died.
+std::optional<ServerReady> await_ready(int reply_fd, std::int64_t timeout_ms, std::string& failure);
 
 }  // namespace memsoak::harness::internal

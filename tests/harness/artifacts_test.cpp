@@ -100,6 +100,43 @@ TEST_F(Artifacts, ANewerFormatIsRefusedByName) {
   }
 }
 
+// A forked child starts from its parent's sequence counter, and pids come back during a long
+// soak: a name already taken by a dead process is skipped, never replaced.
+TEST_F(Artifacts, ANameTakenByAnEarlierProcessIsNeverReplaced) {
+  ASSERT_TRUE(write("stacks", "first"));
+  const ArtifactInfo first = list_artifacts(dir_).complete.at(0);
+  for (std::uint32_t next : {first.sequence + 1, first.sequence + 2}) {
+    std::ofstream(first.path.parent_path() /
+                  (std::to_string(::getpid()) + "-" + std::to_string(next) + ".stacks"))
+        << "left by a dead process with the same pid";
+  }
+  ASSERT_TRUE(write("stacks", "second"));
+  ArtifactListing listing = list_artifacts(dir_);
+  ASSERT_EQ(listing.complete.size(), 2u);
+  EXPECT_EQ(listing.complete[1].sequence, first.sequence + 3);
+  EXPECT_EQ(read_artifact_payload(listing.complete[1]), "second");
+  EXPECT_EQ(listing.skipped.size(), 2u) << "the two foreign files are not artifacts, and are still there";
+}
+
+TEST_F(Artifacts, AHeaderThatDisagreesWithTheFileIsSkipped) {
+  ASSERT_TRUE(write("stacks", "payload"));
+  const fs::path path = list_artifacts(dir_).complete.at(0).path;
+  auto patch = [&](std::streamoff offset, auto value) {
+    std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(offset);
+    file.write(reinterpret_cast<const char*>(&value), sizeof value);
+  };
+  patch(12, std::uint32_t{80});  // header size other than version 1's 64
+  EXPECT_TRUE(list_artifacts(dir_).complete.empty());
+  patch(12, std::uint32_t{64});
+  patch(16, ~std::uint64_t{0});  // a payload size that would wrap around
+  EXPECT_TRUE(list_artifacts(dir_).complete.empty());
+  patch(16, std::uint64_t{7});
+  EXPECT_EQ(list_artifacts(dir_).complete.size(), 1u);
+  patch(8, std::uint32_t{0});
+  EXPECT_THROW(list_artifacts(dir_), InputError) << "version 0 does not exist";
+}
+
 TEST_F(Artifacts, RefusesBadKinds) {
   ArtifactWriter writer;
   EXPECT_FALSE(writer.open(""));

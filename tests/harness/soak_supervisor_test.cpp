@@ -71,6 +71,16 @@ class ScriptedWorkload final : public Workload {
   Act (*script_)(std::uint64_t);
 };
 
+// Commits one artifact in setup and none in its runs.
+class SetupArtifactWorkload final : public Workload {
+ public:
+  void setup() override {
+    ArtifactWriter writer;
+    if (!writer.open("setup") || !writer.commit()) throw std::runtime_error("artifact not written");
+  }
+  std::uint64_t run(std::uint64_t i) override { return i * 7; }
+};
+
 class SoakSupervisor : public testing::ScratchDirTest {
  protected:
   SoakSupervisor() : ScratchDirTest("supervisor") {}
@@ -213,6 +223,25 @@ TEST_F(SoakSupervisor, ArtifactsOfForkChildrenAndOfTheEntryProcessAreCountedAndL
   }
   std::sort(payloads.begin(), payloads.end());
   EXPECT_EQ(payloads, (std::vector<std::string>{"run 0", "run 2", "run 4"}));
+}
+
+// Artifacts committed in setup count wherever setup runs: once in-process and in a zygote's
+// template, per run under fork, per worker under recycle. run.json's counts match the files.
+TEST_F(SoakSupervisor, SetupArtifactsAreCountedUnderEveryStrategy) {
+  SoakConfig config;
+  config.scenario = "in-test";
+  config.strategies = parse_strategy_list("in-process,fork,zygote,recycle:2");
+  config.iterations = 4;
+  config.warmup = 0;
+  run_soak(config, WorkloadSource::native([] { return std::make_unique<SetupArtifactWorkload>(); }), dir_,
+           {});
+  RunManifest manifest = RunManifest::read(dir_);
+  std::vector<std::uint64_t> listed(manifest.entries.size(), 0);
+  for (const ArtifactInfo& a : list_artifacts(dir_).complete) ++listed.at(a.entry_index);
+  std::vector<std::uint64_t> counted;
+  for (const ManifestEntry& e : manifest.entries) counted.push_back(e.stats.artifacts);
+  EXPECT_EQ(counted, (std::vector<std::uint64_t>{1, 4, 1, 2}));
+  EXPECT_EQ(listed, counted);
 }
 
 }  // namespace
