@@ -19,8 +19,16 @@ struct Words {
   bool has_flag(const std::string& flag) const { return values.count(flag) > 0; }
 };
 
+bool one_of(const std::string& word, std::span<const char* const> names) {
+  for (const char* name : names) {
+    if (word == name) return true;
+  }
+  return false;
+}
+
+// The run directory, then `options` (each with a value) and `flags`; anything else is refused.
 Words split_words(std::span<const std::string> args, const char* command,
-                  std::span<const char* const> flags) {
+                  std::span<const char* const> options, std::span<const char* const> flags) {
   if (args.empty() || args[0].empty() || args[0].starts_with("--")) {
     throw InputError(fmt::format("{}: the run directory is missing", command));
   }
@@ -28,11 +36,9 @@ Words split_words(std::span<const std::string> args, const char* command,
   words.run_dir = args[0];
   for (std::size_t i = 1; i < args.size(); ++i) {
     const std::string& word = args[i];
-    bool is_flag = false;
-    for (const char* f : flags) is_flag = is_flag || word == f;
-    if (is_flag) {
+    if (one_of(word, flags)) {
       words.values[word] = "";
-    } else if (word.starts_with("--") && i + 1 < args.size()) {
+    } else if (one_of(word, options) && i + 1 < args.size()) {
       words.values[word] = args[++i];
     } else {
       throw InputError(fmt::format("{}: unexpected '{}'", command, word));
@@ -72,8 +78,9 @@ std::vector<std::string> EntryInvocation::to_argv() const {
 }
 
 EntryInvocation EntryInvocation::parse(std::span<const std::string> args) {
+  static constexpr const char* kOptions[] = {"--entry", "--first-run", "--failures-before"};
   static constexpr const char* kFlags[] = {"--progress"};
-  Words words = split_words(args, kCommand, kFlags);
+  Words words = split_words(args, kCommand, kOptions, kFlags);
   EntryInvocation invocation;
   invocation.run_dir = words.run_dir;
   invocation.entry_index = index_number(words, kCommand);
@@ -90,7 +97,8 @@ std::vector<std::string> SpawnInvocation::to_argv() const {
 }
 
 SpawnInvocation SpawnInvocation::parse(std::span<const std::string> args) {
-  Words words = split_words(args, kCommand, {});
+  static constexpr const char* kOptions[] = {"--entry", "--run"};
+  Words words = split_words(args, kCommand, kOptions, {});
   SpawnInvocation invocation;
   invocation.run_dir = words.run_dir;
   invocation.entry_index = index_number(words, kCommand);

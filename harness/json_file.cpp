@@ -42,8 +42,16 @@ nlohmann::json read_json_file(const fs::path& path) {
     throw InputError(fmt::format("{}: cannot open (missing or not a file)", path.string()));
   std::ifstream in(path);
   if (!in) throw InputError(fmt::format("{}: cannot open", path.string()));
+  // Code that walks a document recursively (copying it, comparing it) needs a bounded depth; no
+  // file memsoak reads comes near this one.
+  auto bounded_depth = [&path](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+    if (depth > kMaxJsonDepth) {
+      throw InputError(fmt::format("{}: nested more than {} levels deep", path.string(), kMaxJsonDepth));
+    }
+    return true;
+  };
   try {
-    return nlohmann::json::parse(in);
+    return nlohmann::json::parse(in, bounded_depth);
   } catch (const nlohmann::json::exception& e) {
     throw InputError(fmt::format("{}: not valid JSON ({})", path.string(), e.what()));
   }

@@ -10,7 +10,10 @@ namespace memsoak::harness {
 void write_json_file(const std::filesystem::path& path, const nlohmann::json& value);
 void write_json_file(const std::filesystem::path& path, const nlohmann::ordered_json& value);
 
-// Reads a JSON file; throws InputError naming the file when it is missing or not JSON.
+inline constexpr int kMaxJsonDepth = 64;
+
+// Reads a JSON file; throws InputError naming the file when it is missing, not JSON, or nested
+// deeper than kMaxJsonDepth.
 nlohmann::json read_json_file(const std::filesystem::path& path);
 
 }  // namespace memsoak::harness

@@ -4,7 +4,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
+#include <limits>
 
 #include "harness/errors.h"
 #include "harness/heap_counters.h"
@@ -17,6 +19,11 @@ namespace {
 
 using Json = nlohmann::json;
 using OrderedJson = nlohmann::ordered_json;
+
+// As --run-timeout allows: in nanoseconds it still fits 64 bits.
+constexpr std::uint64_t kMaxRunTimeoutMs =
+    static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) / 1'000'000;
+constexpr std::uint64_t kMaxSignal = 64;
 
 // Field readers: each names the field in its error. `where` is "DIR/run.json".
 class Fields {
@@ -41,8 +48,16 @@ class Fields {
   }
   std::int64_t integer(const char* key) const {
     const Json& v = required(key);
-    if (!v.is_number_integer()) throw bad(key, "must be an integer, not " + v.dump());
+    if (!v.is_number_integer() ||
+        (v.is_number_unsigned() && v.get<std::uint64_t>() > std::numeric_limits<std::int64_t>::max())) {
+      throw bad(key, "must be an integer within 64 bits, not " + v.dump());
+    }
     return v.get<std::int64_t>();
+  }
+  std::uint64_t count_at_most(const char* key, std::uint64_t max) const {
+    std::uint64_t value = count(key);
+    if (value > max) throw bad(key, fmt::format("must be at most {}, not {}", max, value));
+    return value;
   }
   // null or absent: std::nullopt.
   std::optional<std::uint64_t> optional_count(const char* key) const {
@@ -82,19 +97,25 @@ OrderedJson or_null(const std::optional<T>& value) {
 
 OrderedJson zero_as_null(std::uint64_t value) { return value ? OrderedJson(value) : OrderedJson(nullptr); }
 
-ManifestEntry read_entry(const Json& json, const std::string& where, int version) {
-  if (!json.is_object())
-    throw InputError(fmt::format("{}: an entry of \"strategies\" is not an object", where));
-  Fields f(json, where);
+ManifestEntry read_entry(const Json& json, const std::string& where, std::size_t index, int version) {
+  const std::string here = fmt::format("{} strategies[{}]", where, index);
+  if (!json.is_object()) throw InputError(fmt::format("{}: not an object", here));
+  Fields f(json, here);
   ManifestEntry entry;
+  const std::string name = f.string("name");
   try {
-    entry.strategy = parse_strategy(f.string("name"));
+    entry.strategy = parse_strategy(name);
   } catch (const InputError& e) {
     throw f.bad("name", e.what());
   }
-  std::vector<Allocator> allocator = parse_allocator_list(f.string("allocator"));
-  if (allocator.size() != 1) throw f.bad("allocator", "must name one allocator");
-  entry.allocator = allocator.front();
+  const std::string allocator = f.string("allocator");
+  try {
+    std::vector<Allocator> parsed = parse_allocator_list(allocator);
+    if (parsed.size() != 1) throw InputError("names more than one allocator");
+    entry.allocator = parsed.front();
+  } catch (const InputError& e) {
+    throw f.bad("allocator", e.what());
+  }
   if (version >= 2) {
     // The table decides behaviour; a file that disagrees with it was edited or is corrupt.
     if (f.string("kind") != entry.strategy.kind) throw f.bad("kind", "does not match the strategy's name");
@@ -122,11 +143,18 @@ int read_version(const Json& json, const std::string& where) {
   const std::string schema = json["schema"].get<std::string>();
   if (schema == "memsoak.run/1") return 1;
   if (schema == kRunManifestSchema) return 2;
-  if (schema.starts_with("memsoak.run/")) {
-    throw InputError(fmt::format("{}: schema '{}' is newer than this memsoak reads ({}); use a newer memsoak",
-                                 where, schema, kRunManifestSchema));
+  const std::string_view prefix = "memsoak.run/";
+  int version = 0;
+  if (schema.starts_with(prefix)) {
+    auto [end, ec] = std::from_chars(schema.data() + prefix.size(), schema.data() + schema.size(), version);
+    if (ec == std::errc() && end == schema.data() + schema.size() && version > kRunManifestVersion) {
+      throw InputError(
+          fmt::format("{}: schema '{}' is newer than this memsoak reads ({}); use a newer memsoak", where,
+                      schema, kRunManifestSchema));
+    }
   }
-  throw InputError(fmt::format("{}: schema '{}' is not a memsoak run.json", where, schema));
+  throw InputError(fmt::format("{}: schema '{}' is not one this memsoak reads (memsoak.run/1, {})", where,
+                               schema, kRunManifestSchema));
 }
 
 // Strategies and allocators as asked, in order, from the entries (allocators outer).
@@ -248,17 +276,22 @@ RunManifest RunManifest::from_json(const Json& json, const std::string& where) {
   c.iterations = f.count("iterations");
   c.warmup = f.count("warmup");
   c.budget_bytes_per_run = f.optional_count("budget_bytes_per_run");
-  c.run_timeout_ms = static_cast<std::int64_t>(f.optional_count("run_timeout_ms").value_or(0));
+  c.run_timeout_ms = f.has("run_timeout_ms")
+                         ? static_cast<std::int64_t>(f.count_at_most("run_timeout_ms", kMaxRunTimeoutMs))
+                         : 0;
   c.memory_limit_bytes = f.optional_count("memory_limit_bytes").value_or(0);
   c.max_failures = f.optional_count("max_failures").value_or(0);
   c.workload_info = f.has("workload_info") ? f.object("workload_info") : Json::object();
   c.workload_request = f.has("workload_request") ? f.object("workload_request") : Json::object();
   read_source(m, f, version);
   m.heap_counters = f.optional_string("heap_counters");
-  for (const Json& entry : f.array("strategies")) m.entries.push_back(read_entry(entry, where, version));
+  const Json& entries = f.array("strategies");
+  for (std::size_t i = 0; i < entries.size(); ++i)
+    m.entries.push_back(read_entry(entries[i], where, i, version));
   config_lists_from_entries(m);
-  if (f.has("interrupted_by_signal"))
-    m.interrupted_by_signal = static_cast<int>(f.integer("interrupted_by_signal"));
+  if (f.has("interrupted_by_signal")) {
+    m.interrupted_by_signal = static_cast<int>(f.count_at_most("interrupted_by_signal", kMaxSignal));
+  }
   m.environment = f.has("environment") ? f.object("environment") : Json::object();
   return m;
 }

@@ -44,7 +44,9 @@ SoakResult run_soak(const SoakConfig& config, const WorkloadSource& source,
 StrategyContext make_strategy_context(const RunManifest& manifest, std::uint32_t index,
                                       const WorkloadSource& source, const std::filesystem::path& run_dir);
 
-// `memsoak _entry`: the body of an executed entry process. Returns its exit code.
+// `memsoak _entry`: the body of an executed entry process. Once run.json is read and the entry
+// found, it runs the entry and ends the process (exit code 0 when its result reached the
+// supervisor, else 1) without returning. Throws InputError for a bad invocation or run.json.
 int run_entry_invocation(const EntryInvocation& invocation, const SourceResolver& resolve);
 
 // `memsoak _run`: one run of the spawn strategy. Returns its exit code.

@@ -43,6 +43,11 @@ TEST(Invocation, RefusesMissingOrBadWords) {
     EXPECT_THROW(SpawnInvocation::parse(bad), InputError) << ::testing::PrintToString(bad);
   }
   EXPECT_THROW(EntryInvocation::parse(Words{"dir", "--entry", "1", "--first-run", "0"}), InputError);
+  EXPECT_THROW(SpawnInvocation::parse(Words{"dir", "--entry", "1", "--run", "1", "--bogus", "1"}),
+               InputError);
+  EXPECT_THROW(EntryInvocation::parse(
+                   Words{"dir", "--entry", "1", "--first-run", "0", "--failures-before", "0", "--run", "1"}),
+               InputError);
 }
 
 }  // namespace

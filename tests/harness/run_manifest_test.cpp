@@ -133,5 +133,56 @@ TEST_F(RunManifestTest, NamesTheFieldThatIsWrong) {
   EXPECT_NE(refusal(nlohmann::json::array()).find("no \"schema\""), std::string::npos);
 }
 
+TEST_F(RunManifestTest, NamesTheEntryAndFieldOfABadEntry) {
+  nlohmann::json json = written();
+  json["strategies"][2]["allocator"] = "jemallocx";
+  std::string why = refusal(json);
+  EXPECT_NE(why.find("run.json strategies[2]: \"allocator\""), std::string::npos) << why;
+  EXPECT_NE(why.find("jemallocx"), std::string::npos) << why;
+  json = written();
+  json["strategies"][1].erase("name");
+  why = refusal(json);
+  EXPECT_NE(why.find("strategies[1]: \"name\" is missing"), std::string::npos) << why;
+  EXPECT_EQ(why.find("run.json"), why.rfind("run.json")) << "the file is named once: " << why;
+}
+
+TEST_F(RunManifestTest, RefusesNumbersOutOfRangeInsteadOfWrappingThem) {
+  const std::uint64_t huge = std::uint64_t{1} << 63;
+  for (auto [key, value] :
+       {std::pair<const char*, std::uint64_t>{"interrupted_by_signal", std::uint64_t{1} << 40},
+        {"started_at", huge},
+        {"run_timeout_ms", huge + 5}}) {
+    nlohmann::json json = written();
+    json[key] = value;
+    EXPECT_NE(refusal(json).find(std::string("\"") + key + "\""), std::string::npos) << key;
+  }
+  nlohmann::json json = written();
+  json["strategies"][0]["elapsed_ns"] = huge;
+  EXPECT_NE(refusal(json).find("\"elapsed_ns\""), std::string::npos);
+}
+
+TEST_F(RunManifestTest, OnlyAHigherVersionIsCalledNewer) {
+  nlohmann::json json = written();
+  json["schema"] = "memsoak.run/0";
+  std::string why = refusal(json);
+  EXPECT_EQ(why.find("newer"), std::string::npos) << why;
+  EXPECT_NE(why.find("'memsoak.run/0' is not one this memsoak reads"), std::string::npos) << why;
+  json["schema"] = "memsoak.report/1";
+  EXPECT_NE(refusal(json).find("is not one this memsoak reads"), std::string::npos);
+}
+
+TEST_F(RunManifestTest, RefusesADocumentNestedTooDeep) {
+  std::string deep = written().dump();
+  const std::string nested = std::string(100000, '[') + std::string(100000, ']');
+  deep.replace(deep.find("\"workload_info\":{"), 17, "\"workload_info\":{\"x\":" + nested + ",");
+  std::ofstream(dir_ / "run.json") << deep;
+  try {
+    RunManifest::read(dir_);
+    FAIL() << "accepted a document nested 100000 levels deep";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("nested more than"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace memsoak::harness
