@@ -18,6 +18,7 @@
 namespace memsoak::harness::internal {
 
 void ServerProcess::start(const StrategyContext& context, const std::function<void(int, int)>& body) {
+  if (running()) throw std::logic_error("ServerProcess::start: already running");
   PipePair command = make_pipe();
   PipePair reply = make_pipe();
   pid_t pid = ::fork();
@@ -30,24 +31,23 @@ void ServerProcess::start(const StrategyContext& context, const std::function<vo
   }
   if (pid < 0) throw std::system_error(errno, std::generic_category(), "fork");
   pid_ = pid;
-  command_fd_ = command.write_end.release();
-  reply_fd_ = reply.read_end.release();
+  command_ = std::move(command.write_end);
+  reply_ = std::move(reply.read_end);
 }
 
 bool ServerProcess::send(std::uint64_t value) noexcept {
   // MSG_NOSIGNAL does not exist for pipes: SIGPIPE is ignored by the strategy process instead.
-  return ::write(command_fd_, &value, sizeof value) == static_cast<ssize_t>(sizeof value);
+  return ::write(command_.get(), &value, sizeof value) == static_cast<ssize_t>(sizeof value);
 }
 
 int ServerProcess::finish(bool kill_first, std::int64_t& peak_rss_bytes) noexcept {
   peak_rss_bytes = kNotMeasured;
   if (pid_ <= 0) return 0;
   if (kill_first) ::kill(pid_, SIGKILL);
-  ::close(command_fd_);
+  command_.reset();
   int status = reap(pid_, peak_rss_bytes);
-  ::close(reply_fd_);
+  reply_.reset();
   pid_ = -1;
-  command_fd_ = reply_fd_ = -1;
   return status;
 }
 

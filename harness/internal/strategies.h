@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 
+#include "harness/posix.h"
 #include "harness/sampler.h"
 #include "harness/splitmix64.h"
 #include "harness/strategy.h"
@@ -17,11 +18,12 @@ namespace memsoak::harness::internal {
 // template of zygote and the worker of recycle.
 class ServerProcess {
  public:
-  // Forks; the child runs `body(command_fd, reply_fd)` and exits. Throws std::system_error.
+  // Forks; the child runs `body(command_fd, reply_fd)` and exits. Throws std::system_error, or
+  // std::logic_error when the server is already running.
   void start(const StrategyContext& context, const std::function<void(int, int)>& body);
   bool running() const noexcept { return pid_ > 0; }
   pid_t pid() const noexcept { return pid_; }
-  int reply_fd() const noexcept { return reply_fd_; }
+  int reply_fd() const noexcept { return reply_.get(); }
   bool send(std::uint64_t value) noexcept;
   // Closes the command pipe (the server's cue to exit), optionally kills, then reaps.
   // Returns the exit status; `peak_rss_bytes` gets its wait4 peak.
@@ -30,8 +32,8 @@ class ServerProcess {
 
  private:
   pid_t pid_ = -1;
-  int command_fd_ = -1;
-  int reply_fd_ = -1;
+  UniqueFd command_;
+  UniqueFd reply_;
 };
 
 // When a long-lived worker is replaced: after spec.runs_per_worker runs (recycle:N~J draws

@@ -15,6 +15,8 @@
 #include "harness/run_manifest.h"
 #include "harness/runner.h"
 #include "harness/sample_file.h"
+#include "harness/stop_signals.h"
+#include "tests/harness/descriptors.h"
 #include "tests/scratch_dir.h"
 
 namespace memsoak::harness {
@@ -223,6 +225,26 @@ TEST_F(SoakSupervisor, ArtifactsOfForkChildrenAndOfTheEntryProcessAreCountedAndL
   }
   std::sort(payloads.begin(), payloads.end());
   EXPECT_EQ(payloads, (std::vector<std::string>{"run 0", "run 2", "run 4"}));
+}
+
+// With room for only a few descriptors the soak fails somewhere (run.json, samples.bin, the
+// entry's pipes, the entry process itself): wherever it does, the supervisor leaves none open.
+TEST_F(SoakSupervisor, ForcedDescriptorFailuresLeakNothing) {
+  StopSignals::install();  // its self-pipe lives as long as the process, by design
+  for (int free_fds = 0; free_fds <= 12; ++free_fds) {
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    const int before = testing::open_descriptors();
+    {
+      testing::DescriptorLimit limit(free_fds);
+      try {
+        soak("in-process,fork", 3, [](std::uint64_t) { return Act::kOk; });
+      } catch (const std::exception&) {
+        // expected while descriptors are short
+      }
+    }
+    EXPECT_EQ(testing::open_descriptors(), before) << free_fds << " free descriptors";
+  }
 }
 
 // Artifacts committed in setup count wherever setup runs: once in-process and in a zygote's
