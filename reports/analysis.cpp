@@ -7,6 +7,7 @@
 #include <span>
 #include <unordered_map>
 
+#include "harness/artifacts.h"
 #include "harness/errors.h"
 #include "harness/run_manifest.h"
 #include "harness/sample_file.h"
@@ -226,6 +227,15 @@ Report analyse_run_directory(const fs::path& run_dir) {
     report.strategies.push_back(analyse_strategy(manifest.entries[s], by_strategy[s]));
   }
   count_digest_mismatches(report.strategies, by_strategy);
+  const harness::ArtifactListing artifacts = harness::list_artifacts(run_dir);
+  for (const harness::ArtifactInfo& a : artifacts.complete) {
+    if (a.entry_index >= report.strategies.size()) {
+      throw InputError(fmt::format("{}: an artifact of strategy {} but run.json lists {}", a.path.string(),
+                                   a.entry_index, report.strategies.size()));
+    }
+    ++report.strategies[a.entry_index].artifact_files;
+  }
+  report.skipped_artifact_files = artifacts.skipped.size();
   return report;
 }
 

@@ -65,6 +65,7 @@ nlohmann::ordered_json strategy_to_json(const StrategyReport& s) {
       {"footprint_pss_peak_bytes", or_null(s.footprint_pss_peak_bytes)},
       {"within_worker_growth_bytes_per_run", or_null(s.within_worker_growth_bytes_per_run)},
       {"stopped", or_null(s.stopped)},
+      {"artifact_files", s.artifact_files},
       {"rss_trend", trend_detail(s.rss)},
       {"heap_trend", trend_detail(s.heap)},
   };
@@ -89,6 +90,7 @@ nlohmann::ordered_json report_to_json(const Report& report) {
       // "stacks_sampled" says why.
       {"stacks_sampled", false},
       {"leak_suspects", nlohmann::ordered_json::array()},
+      {"skipped_artifact_files", report.skipped_artifact_files},
   };
 }
 

@@ -46,6 +46,7 @@ struct StrategyReport {
   std::optional<double> uss_mean_bytes;
   std::optional<double> within_worker_growth_bytes_per_run;  // recycling strategies
   std::optional<std::string> stopped;  // why the strategy stopped early (--max-failures)
+  std::uint64_t artifact_files = 0;    // complete files its processes left under artifacts/
 };
 
 struct Report {
@@ -57,6 +58,7 @@ struct Report {
   std::uint64_t warmup = 0;
   std::optional<std::uint64_t> budget_bytes_per_run;
   std::optional<int> interrupted_by_signal;  // the soak was stopped early by SIGINT/SIGTERM
+  std::uint64_t skipped_artifact_files = 0;  // partial or truncated artifact files (a crash left them)
   std::vector<StrategyReport> strategies;
 };
 

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "harness/artifacts.h"
 #include "harness/errors.h"
 #include "harness/run_manifest.h"
 #include "harness/sample_file.h"
@@ -141,6 +142,23 @@ TEST_F(Analysis, ASawtoothIsBoundedOnlyUnderAStrategyThatRecyclesOnPurpose) {
   write_sawtooth_run(dir_, "in-process");
   Report crashing = analyse_run_directory(dir_);
   EXPECT_NE(crashing.strategies[0].classification.verdict, Verdict::kBounded);
+}
+
+TEST_F(Analysis, CountsEachStrategysArtifactsThroughTheOneReader) {
+  write_sawtooth_run(dir_, "recycle:50");
+  harness::set_artifact_directory(dir_, 0);
+  for (int i = 0; i < 2; ++i) {
+    harness::ArtifactWriter writer;
+    ASSERT_TRUE(writer.open("stacks") && writer.append("x", 1) && writer.commit());
+  }
+  std::ofstream(dir_ / "artifacts" / "0" / "1-0.stacks.partial") << "cut short";
+  Report report = analyse_run_directory(dir_);
+  EXPECT_EQ(report.strategies[0].artifact_files, 2u);
+  EXPECT_EQ(report.skipped_artifact_files, 1u);
+  harness::set_artifact_directory(dir_, 5);  // an entry run.json does not have
+  harness::ArtifactWriter stray;
+  ASSERT_TRUE(stray.open("stacks") && stray.commit());
+  EXPECT_THROW(analyse_run_directory(dir_), InputError);
 }
 
 TEST_F(Analysis, RefusesARecordOfAnEntryTheManifestDoesNotHave) {
