@@ -123,17 +123,19 @@ bool ArtifactWriter::open(std::string_view kind) noexcept {
   ::mkdir(g_entry_dir, 0755);
   const pid_t pid = ::getpid();
   // A forked child starts from its parent's counter, and a pid can come back during a long soak:
-  // take the first sequence whose final name is free. Only a dead process can have used this
-  // pid, so nobody else can take the name meanwhile; commit() still refuses to replace a file.
+  // take the first sequence whose final and partial names are both free. Only a dead process can
+  // have used this pid, so nobody else can take a name meanwhile; commit() still refuses to
+  // replace a file.
   std::uint32_t sequence = 0;
   char final_path[sizeof partial_path_];
-  for (int attempt = 0; attempt < 1'000'000; ++attempt) {
+  for (int attempt = 0; attempt < 100'000 && fd_ < 0; ++attempt) {
     sequence = g_sequence.fetch_add(1, std::memory_order_relaxed);
     artifact_path(final_path, sizeof final_path, pid, sequence, kind, "");
-    if (::access(final_path, F_OK) != 0) break;  // free (or unreachable: open() will say)
+    if (::access(final_path, F_OK) == 0) continue;  // committed by an earlier process
+    artifact_path(partial_path_, sizeof partial_path_, pid, sequence, kind, kPartialSuffix);
+    fd_ = ::open(partial_path_, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd_ < 0 && errno != EEXIST) return false;  // left by an earlier process that died: next
   }
-  artifact_path(partial_path_, sizeof partial_path_, pid, sequence, kind, kPartialSuffix);
-  fd_ = ::open(partial_path_, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd_ < 0) return false;
   Header header{};
   std::memcpy(header.magic, kMagic, sizeof kMagic);
@@ -195,20 +197,18 @@ bool parse_name(const std::string& name, ArtifactInfo& info) {
   return valid_kind(info.kind);
 }
 
-// Reads and checks the header; false when the file is truncated or its payload is incomplete.
+// Reads and checks the header; false when the file is not a complete artifact of a version this
+// memsoak knows (truncated, foreign, or an impossible version 0). Throws InputError naming a
+// newer version.
 bool check_header(const fs::path& path, ArtifactInfo& info) {
   std::ifstream in(path, std::ios::binary);
   Header header{};
   if (!in.read(reinterpret_cast<char*>(&header), sizeof header)) return false;
-  if (std::memcmp(header.magic, kMagic, sizeof kMagic) != 0) {
-    throw InputError(fmt::format("{}: not a memsoak artifact (bad magic)", path.string()));
-  }
+  if (std::memcmp(header.magic, kMagic, sizeof kMagic) != 0 || header.version == 0) return false;
   if (header.version > kArtifactVersion) {
     throw InputError(fmt::format("{}: artifact format version {} is newer than this memsoak reads ({})",
                                  path.string(), header.version, kArtifactVersion));
   }
-  if (header.version == 0)
-    throw InputError(fmt::format("{}: artifact format version 0 does not exist", path.string()));
   std::error_code ec;
   const std::uintmax_t size = fs::file_size(path, ec);
   // Version 1's header is exactly 64 bytes; a payload that is not all there was cut short.
@@ -220,6 +220,32 @@ bool check_header(const fs::path& path, ArtifactInfo& info) {
   return info.pid == header.pid && info.sequence == header.sequence;
 }
 
+// The entry index a folder's name gives, or false for a name that is not one.
+bool entry_folder(const fs::directory_entry& folder, std::uint32_t& entry) {
+  std::error_code ec;
+  const std::string name = folder.path().filename().string();
+  auto parsed = std::from_chars(name.data(), name.data() + name.size(), entry);
+  return folder.is_directory(ec) && !folder.is_symlink(ec) && parsed.ec == std::errc() &&
+         parsed.ptr == name.data() + name.size();
+}
+
+void list_entry_folder(const fs::path& folder, std::uint32_t entry, ArtifactListing& listing) {
+  for (const fs::directory_entry& file : fs::directory_iterator(folder)) {
+    ArtifactInfo info;
+    info.path = file.path();
+    info.entry_index = entry;
+    const std::string file_name = file.path().filename().string();
+    std::error_code ec;
+    // Only regular files are opened: a FIFO would block the reader.
+    if (!file.is_regular_file(ec) || file.is_symlink(ec) || file_name.ends_with(kPartialSuffix) ||
+        !parse_name(file_name, info) || !check_header(info.path, info)) {
+      listing.skipped.push_back(file.path());
+      continue;
+    }
+    listing.complete.push_back(std::move(info));
+  }
+}
+
 }  // namespace
 
 ArtifactListing list_artifacts(const fs::path& run_dir) {
@@ -227,25 +253,17 @@ ArtifactListing list_artifacts(const fs::path& run_dir) {
   const fs::path base = run_dir / "artifacts";
   std::error_code ec;
   if (!fs::is_directory(base, ec)) return listing;
-  for (const fs::directory_entry& folder : fs::directory_iterator(base)) {
-    std::uint64_t entry = 0;
-    const std::string name = folder.path().filename().string();
-    auto parsed = std::from_chars(name.data(), name.data() + name.size(), entry);
-    if (!folder.is_directory() || parsed.ec != std::errc() || parsed.ptr != name.data() + name.size()) {
-      throw InputError(fmt::format("{}: not an entry folder of memsoak artifacts", folder.path().string()));
-    }
-    for (const fs::directory_entry& file : fs::directory_iterator(folder.path())) {
-      ArtifactInfo info;
-      info.path = file.path();
-      info.entry_index = static_cast<std::uint32_t>(entry);
-      const std::string file_name = file.path().filename().string();
-      if (file_name.ends_with(kPartialSuffix) || !parse_name(file_name, info) ||
-          !check_header(info.path, info)) {
-        listing.skipped.push_back(file.path());
-        continue;
+  try {
+    for (const fs::directory_entry& folder : fs::directory_iterator(base)) {
+      std::uint32_t entry = 0;
+      if (entry_folder(folder, entry)) {
+        list_entry_folder(folder.path(), entry, listing);
+      } else {
+        listing.skipped.push_back(folder.path());  // not memsoak's layout
       }
-      listing.complete.push_back(std::move(info));
     }
+  } catch (const fs::filesystem_error& e) {
+    throw InputError(fmt::format("{}: cannot list ({})", e.path1().string(), e.code().message()));
   }
   std::sort(listing.complete.begin(), listing.complete.end(),
             [](const ArtifactInfo& a, const ArtifactInfo& b) {

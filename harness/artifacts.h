@@ -3,7 +3,7 @@
 //
 // Files go to DIR/artifacts/<entry index>/<pid>-<sequence>.<kind>, each with a 64-byte header
 // (magic "MSOAKART", format version, payload size, pid, sequence, kind) and then the payload;
-// docs/run-directory.md draws the header. A file is written as "<name>.partial" and renamed when
+// docs/run-directory.md draws the header. A file is written as "<name>.partial" and linked into place when
 // committed, so a process that dies mid-write leaves at worst one ".partial" file, which readers
 // skip.
 //
@@ -46,8 +46,8 @@ class ArtifactWriter {
   // False when no directory is set, `kind` is not valid, or the file cannot be created.
   bool open(std::string_view kind) noexcept;
   bool append(const void* data, std::size_t size) noexcept;
-  // Completes the header and renames the file to its final name. False on any I/O failure (the
-  // partial file is then removed).
+  // Completes the header and links the file under its final name (never replacing a file). False
+  // on any I/O failure (the partial file is then removed).
   bool commit() noexcept;
 
  private:
@@ -68,12 +68,14 @@ struct ArtifactInfo {
 };
 
 struct ArtifactListing {
-  std::vector<ArtifactInfo> complete;          // sorted by entry, pid, sequence
-  std::vector<std::filesystem::path> skipped;  // partial or truncated files, left by a crash
+  std::vector<ArtifactInfo> complete;  // sorted by entry, pid, sequence
+  // Files and folders under artifacts/ that are not complete artifacts: partial or truncated ones
+  // (a process died writing them), or anything not in memsoak's layout.
+  std::vector<std::filesystem::path> skipped;
 };
 
 // Every artifact of a run directory (none when it has no artifacts/ folder). Throws InputError
-// naming a file of a newer format version or a folder that is not memsoak's layout.
+// naming a file of a newer format version, or a folder that cannot be listed.
 ArtifactListing list_artifacts(const std::filesystem::path& run_dir);
 
 // The payload of a listed artifact. Throws InputError when it cannot be read whole.

@@ -36,12 +36,15 @@ Words split_words(std::span<const std::string> args, const char* command,
   words.run_dir = args[0];
   for (std::size_t i = 1; i < args.size(); ++i) {
     const std::string& word = args[i];
-    if (one_of(word, flags)) {
+    const bool flag = one_of(word, flags);
+    if (!flag && !one_of(word, options)) throw InputError(fmt::format("{}: unexpected '{}'", command, word));
+    if (words.values.count(word) > 0) throw InputError(fmt::format("{}: '{}' given twice", command, word));
+    if (flag) {
       words.values[word] = "";
-    } else if (one_of(word, options) && i + 1 < args.size()) {
+    } else if (i + 1 < args.size()) {
       words.values[word] = args[++i];
     } else {
-      throw InputError(fmt::format("{}: unexpected '{}'", command, word));
+      throw InputError(fmt::format("{}: '{}' needs a value", command, word));
     }
   }
   return words;

@@ -51,15 +51,16 @@ bool RecycleStrategy::start_worker(RunOutcome& outcome) {
   });
   lifetime_.begin_worker();
   std::string failure;
-  std::optional<ServerReady> ready = await_ready(worker_.reply_fd(), context_.run_timeout_ms, failure);
-  if (!ready) {
+  ServerReady ready;
+  const bool ok = await_ready(worker_.reply_fd(), context_.run_timeout_ms, ready, failure);
+  outcome.artifacts += ready.artifacts;
+  if (!ok) {
     std::int64_t ignored;
     worker_.finish(true, ignored);
     outcome.failure = "worker " + failure;
     return false;
   }
-  outcome.setup_ns = ready->setup_ns;
-  outcome.artifacts += ready->artifacts;
+  outcome.setup_ns = ready.setup_ns;
   return true;
 }
 

@@ -66,6 +66,12 @@ class Fields {
   std::optional<std::int64_t> optional_integer(const char* key) const {
     return has(key) ? std::optional(integer(key)) : std::nullopt;
   }
+  // A time in nanoseconds: a whole number within 64 bits, never negative.
+  std::optional<std::int64_t> optional_duration_ns(const char* key) const {
+    if (!has(key)) return std::nullopt;
+    return static_cast<std::int64_t>(
+        count_at_most(key, static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())));
+  }
   std::optional<std::string> optional_string(const char* key) const {
     return has(key) ? std::optional(string(key)) : std::nullopt;
   }
@@ -105,17 +111,18 @@ ManifestEntry read_entry(const Json& json, const std::string& where, std::size_t
   const std::string name = f.string("name");
   try {
     entry.strategy = parse_strategy(name);
-  } catch (const InputError& e) {
-    throw f.bad("name", e.what());
+  } catch (const InputError&) {
+    throw f.bad("name", fmt::format("'{}' is not a strategy this memsoak knows", name));
   }
   const std::string allocator = f.string("allocator");
+  std::vector<Allocator> parsed;
   try {
-    std::vector<Allocator> parsed = parse_allocator_list(allocator);
-    if (parsed.size() != 1) throw InputError("names more than one allocator");
-    entry.allocator = parsed.front();
-  } catch (const InputError& e) {
-    throw f.bad("allocator", e.what());
+    parsed = parse_allocator_list(allocator);
+  } catch (const InputError&) {
   }
+  if (parsed.size() != 1)
+    throw f.bad("allocator", fmt::format("'{}' is not an allocator this memsoak knows", allocator));
+  entry.allocator = parsed.front();
   if (version >= 2) {
     // The table decides behaviour; a file that disagrees with it was edited or is corrupt.
     if (f.string("kind") != entry.strategy.kind) throw f.bad("kind", "does not match the strategy's name");
@@ -129,16 +136,19 @@ ManifestEntry read_entry(const Json& json, const std::string& where, std::size_t
   entry.stats.failed_runs =
       version >= 2 ? f.count("failed_runs") : f.optional_count("failed_runs").value_or(0);
   entry.stats.artifacts = version >= 2 ? f.count("artifacts") : 0;
-  entry.stats.elapsed_ns = f.optional_integer("elapsed_ns");
-  entry.stats.cpu_user_ns = f.optional_integer("cpu_user_ns");
-  entry.stats.cpu_system_ns = f.optional_integer("cpu_system_ns");
+  entry.stats.elapsed_ns = f.optional_duration_ns("elapsed_ns");
+  entry.stats.cpu_user_ns = f.optional_duration_ns("cpu_user_ns");
+  entry.stats.cpu_system_ns = f.optional_duration_ns("cpu_system_ns");
   entry.stats.stopped = f.optional_string("stopped");
   return entry;
 }
 
 int read_version(const Json& json, const std::string& where) {
-  if (!json.is_object() || !json.contains("schema") || !json["schema"].is_string()) {
+  if (!json.is_object() || !json.contains("schema")) {
     throw InputError(fmt::format("{}: not a memsoak run.json (no \"schema\")", where));
+  }
+  if (!json["schema"].is_string()) {
+    throw InputError(fmt::format("{}: \"schema\" must be a string, not {}", where, json["schema"].dump()));
   }
   const std::string schema = json["schema"].get<std::string>();
   if (schema == "memsoak.run/1") return 1;
@@ -147,7 +157,9 @@ int read_version(const Json& json, const std::string& where) {
   int version = 0;
   if (schema.starts_with(prefix)) {
     auto [end, ec] = std::from_chars(schema.data() + prefix.size(), schema.data() + schema.size(), version);
-    if (ec == std::errc() && end == schema.data() + schema.size() && version > kRunManifestVersion) {
+    const bool all_digits = end == schema.data() + schema.size() && end != schema.data() + prefix.size();
+    if (all_digits &&
+        (ec == std::errc::result_out_of_range || (ec == std::errc() && version > kRunManifestVersion))) {
       throw InputError(
           fmt::format("{}: schema '{}' is newer than this memsoak reads ({}); use a newer memsoak", where,
                       schema, kRunManifestSchema));
@@ -291,6 +303,7 @@ RunManifest RunManifest::from_json(const Json& json, const std::string& where) {
   config_lists_from_entries(m);
   if (f.has("interrupted_by_signal")) {
     m.interrupted_by_signal = static_cast<int>(f.count_at_most("interrupted_by_signal", kMaxSignal));
+    if (*m.interrupted_by_signal == 0) throw f.bad("interrupted_by_signal", "must be a signal number, not 0");
   }
   m.environment = f.has("environment") ? f.object("environment") : Json::object();
   return m;

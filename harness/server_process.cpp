@@ -26,7 +26,12 @@ void ServerProcess::start(const StrategyContext& context, const std::function<vo
     command.write_end.reset();
     reply.read_end.reset();
     prepare_child(context);
-    body(command.read_end.get(), reply.write_end.get());
+    // Nothing may escape into the strategy's code, which this forked copy would go on running.
+    try {
+      body(command.read_end.get(), reply.write_end.get());
+    } catch (...) {
+      ::_exit(1);
+    }
     ::_exit(0);
   }
   if (pid < 0) throw std::system_error(errno, std::generic_category(), "fork");
@@ -78,22 +83,23 @@ std::unique_ptr<Workload> set_up_server_workload(const WorkloadFactory& factory,
   return workload;
 }
 
-std::optional<ServerReady> await_ready(int reply_fd, std::int64_t timeout_ms, std::string& failure) {
-  ServerReady ready;
+bool await_ready(int reply_fd, std::int64_t timeout_ms, ServerReady& ready, std::string& failure) {
   ReadStatus status = read_exactly(reply_fd, &ready, sizeof ready, timeout_ms);
   if (status == ReadStatus::kTimeout) {
+    ready = ServerReady{};
     failure = "setup did not finish within --run-timeout";
-    return std::nullopt;
+    return false;
   }
   if (status != ReadStatus::kOk || ready.magic != ServerReady{}.magic) {
+    ready = ServerReady{};
     failure = "died during setup";
-    return std::nullopt;
+    return false;
   }
   if (!ready.ok) {
     failure = ready.failure;
-    return std::nullopt;
+    return false;
   }
-  return ready;
+  return true;
 }
 
 }  // namespace memsoak::harness::internal

@@ -81,14 +81,15 @@ void ZygoteStrategy::start() {
     }
   });
   std::string failure;
-  std::optional<ServerReady> ready = await_ready(zygote_.reply_fd(), 0, failure);
-  if (!ready) {
+  ServerReady ready;
+  const bool ok = await_ready(zygote_.reply_fd(), 0, ready, failure);
+  setup_artifacts_ += ready.artifacts;
+  if (!ok) {
     std::int64_t ignored;
     zygote_.finish(true, ignored);
     throw std::runtime_error("zygote template: " + failure);
   }
-  setup_ns_ = ready->setup_ns;
-  setup_artifacts_ += ready->artifacts;
+  setup_ns_ = ready.setup_ns;
 }
 
 RunOutcome ZygoteStrategy::run(std::uint64_t run_index) {

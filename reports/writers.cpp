@@ -1,4 +1,5 @@
-// The registry of report writers (see writer.h): adding a writer is its file and one line here.
+// The registry of report writers (see writer.h): adding a writer is its file, plus a declaration
+// of its factory and its line here.
 #include <fmt/format.h>
 
 #include <stdexcept>

@@ -30,8 +30,9 @@ static_assert(sizeof(ZygoteReply) <= PIPE_BUF);
 // Builds and sets up the workload in a server; sends ServerReady. Null when setup failed.
 std::unique_ptr<Workload> set_up_server_workload(const WorkloadFactory& factory, int reply_fd) noexcept;
 
-// Reads the ServerReady of a just-started server (waiting at most `timeout_ms`, 0: no limit).
-// Returns it, or std::nullopt with `failure` set when the server failed to set up or died.
-std::optional<ServerReady> await_ready(int reply_fd, std::int64_t timeout_ms, std::string& failure);
+// Reads the ServerReady of a just-started server (waiting at most `timeout_ms`, 0: no limit)
+// into `ready`. Returns false with `failure` set when the server failed to set up or died; a
+// failed setup's `ready` still says how many artifacts it committed.
+bool await_ready(int reply_fd, std::int64_t timeout_ms, ServerReady& ready, std::string& failure);
 
 }  // namespace memsoak::harness::internal

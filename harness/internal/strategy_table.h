@@ -1,5 +1,6 @@
 // The strategy table: one row per strategy form. Adding a strategy is one file (its class and
-// its row function) and one line in strategy_table.cpp; nothing else decides by name.
+// its row function) plus a declaration and a row in strategy_table.cpp; nothing else decides by
+// name.
 #pragma once
 
 #include <memory>

@@ -3,6 +3,7 @@
 #include "harness/artifacts.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -110,12 +111,16 @@ TEST_F(Artifacts, ANameTakenByAnEarlierProcessIsNeverReplaced) {
                   (std::to_string(::getpid()) + "-" + std::to_string(next) + ".stacks"))
         << "left by a dead process with the same pid";
   }
+  // ... and one that died writing the next: its partial file is left where it is.
+  std::ofstream(first.path.parent_path() /
+                (std::to_string(::getpid()) + "-" + std::to_string(first.sequence + 3) + ".stacks.partial"))
+      << "cut short";
   ASSERT_TRUE(write("stacks", "second"));
   ArtifactListing listing = list_artifacts(dir_);
   ASSERT_EQ(listing.complete.size(), 2u);
-  EXPECT_EQ(listing.complete[1].sequence, first.sequence + 3);
+  EXPECT_EQ(listing.complete[1].sequence, first.sequence + 4);
   EXPECT_EQ(read_artifact_payload(listing.complete[1]), "second");
-  EXPECT_EQ(listing.skipped.size(), 2u) << "the two foreign files are not artifacts, and are still there";
+  EXPECT_EQ(listing.skipped.size(), 3u) << "the foreign files are not artifacts, and are still there";
 }
 
 TEST_F(Artifacts, AHeaderThatDisagreesWithTheFileIsSkipped) {
@@ -133,8 +138,26 @@ TEST_F(Artifacts, AHeaderThatDisagreesWithTheFileIsSkipped) {
   EXPECT_TRUE(list_artifacts(dir_).complete.empty());
   patch(16, std::uint64_t{7});
   EXPECT_EQ(list_artifacts(dir_).complete.size(), 1u);
-  patch(8, std::uint32_t{0});
-  EXPECT_THROW(list_artifacts(dir_), InputError) << "version 0 does not exist";
+  patch(8, std::uint32_t{0});  // version 0 does not exist
+  EXPECT_TRUE(list_artifacts(dir_).complete.empty());
+  patch(8, std::uint32_t{1});
+  patch(0, std::uint64_t{0});  // not memsoak's magic
+  EXPECT_TRUE(list_artifacts(dir_).complete.empty());
+}
+
+// Whatever else is found under artifacts/ is skipped, and nothing blocks the reader.
+TEST_F(Artifacts, WhatIsNotInTheLayoutIsSkipped) {
+  ASSERT_TRUE(write("stacks", "real"));
+  const fs::path base = dir_ / "artifacts";
+  fs::create_directories(base / "x");
+  fs::create_directories(base / "4294967296");  // not an entry index: too large
+  fs::create_directory_symlink("2", base / "7");
+  std::ofstream(base / "README") << "notes";
+  ASSERT_EQ(::mkfifo((base / "2" / "5-0.stacks").c_str(), 0644), 0);  // opening it would block
+  ArtifactListing listing = list_artifacts(dir_);
+  ASSERT_EQ(listing.complete.size(), 1u);
+  EXPECT_EQ(read_artifact_payload(listing.complete[0]), "real");
+  EXPECT_EQ(listing.skipped.size(), 5u);
 }
 
 TEST_F(Artifacts, RefusesBadKinds) {

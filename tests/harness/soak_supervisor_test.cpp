@@ -1,5 +1,6 @@
 // run_soak() below the CLI: in-test workloads that succeed, crash, hang, fail, stop the soak and
 // leave artifacts, under the supervisor of this test process (no memsoak executable involved).
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
@@ -81,6 +82,32 @@ class SetupArtifactWorkload final : public Workload {
     if (!writer.open("setup") || !writer.commit()) throw std::runtime_error("artifact not written");
   }
   std::uint64_t run(std::uint64_t i) override { return i * 7; }
+};
+
+// Commits one artifact in setup, then fails it.
+class FailingSetupWorkload final : public Workload {
+ public:
+  void setup() override {
+    ArtifactWriter writer;
+    if (!writer.open("setup") || !writer.commit()) throw std::runtime_error("artifact not written");
+    throw std::runtime_error("setup failed after its artifact");
+  }
+  std::uint64_t run(std::uint64_t i) override { return i; }
+};
+
+// Its setup leaves this process one free descriptor, so that what comes after setup in a worker
+// (opening its /proc sampler) fails.
+class DescriptorHogWorkload final : public Workload {
+ public:
+  void setup() override {
+    int fd;
+    while ((fd = ::open("/dev/null", O_RDONLY)) >= 0) last_ = fd;
+    if (last_ >= 0) ::close(last_);
+  }
+  std::uint64_t run(std::uint64_t i) override { return i; }
+
+ private:
+  int last_ = -1;
 };
 
 class SoakSupervisor : public testing::ScratchDirTest {
@@ -264,6 +291,39 @@ TEST_F(SoakSupervisor, SetupArtifactsAreCountedUnderEveryStrategy) {
   for (const ManifestEntry& e : manifest.entries) counted.push_back(e.stats.artifacts);
   EXPECT_EQ(counted, (std::vector<std::uint64_t>{1, 4, 1, 2}));
   EXPECT_EQ(listed, counted);
+}
+
+TEST_F(SoakSupervisor, ArtifactsOfAFailedSetupAreCountedToo) {
+  SoakConfig config;
+  config.scenario = "in-test";
+  config.strategies = parse_strategy_list("fork,recycle:2");
+  config.iterations = 3;
+  config.warmup = 0;
+  run_soak(config, WorkloadSource::native([] { return std::make_unique<FailingSetupWorkload>(); }), dir_, {});
+  RunManifest manifest = RunManifest::read(dir_);
+  std::vector<std::uint64_t> listed(manifest.entries.size(), 0);
+  for (const ArtifactInfo& a : list_artifacts(dir_).complete) ++listed.at(a.entry_index);
+  for (std::size_t i = 0; i < manifest.entries.size(); ++i) {
+    EXPECT_EQ(manifest.entries[i].stats.failed_runs, 3u) << manifest.entries[i].label();
+    EXPECT_EQ(manifest.entries[i].stats.artifacts, 3u) << manifest.entries[i].label();
+    EXPECT_EQ(listed[i], 3u) << manifest.entries[i].label();
+  }
+}
+
+// A recycled worker that fails after its setup (here: no descriptor left for its sampler) must
+// end, not go on as a second copy of the entry's loop writing records of its own.
+TEST_F(SoakSupervisor, AWorkerThatFailsAfterSetupDoesNotRunTheEntryLoop) {
+  SoakConfig config;
+  config.scenario = "in-test";
+  config.strategies = parse_strategy_list("recycle:2");
+  config.iterations = 4;
+  config.warmup = 0;
+  run_soak(config, WorkloadSource::native([] { return std::make_unique<DescriptorHogWorkload>(); }), dir_,
+           {});
+  std::vector<RunRecord> records = read_sample_file(dir_ / "samples.bin");
+  std::vector<std::uint64_t> runs;
+  for (const RunRecord& r : records) runs.push_back(r.run_index);
+  EXPECT_EQ(runs, (std::vector<std::uint64_t>{0, 1, 2, 3}));
 }
 
 }  // namespace
