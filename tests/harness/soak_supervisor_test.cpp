@@ -114,17 +114,30 @@ class SoakSupervisor : public testing::ScratchDirTest {
  protected:
   SoakSupervisor() : ScratchDirTest("supervisor") {}
 
-  SoakResult soak(const char* strategies, std::uint64_t iterations, Act (*script)(std::uint64_t),
-                  SoakConfig config = {}) {
+  // Runs `strategies` for `iterations` runs each of the workload `make` builds.
+  SoakResult soak_workload(const char* strategies, std::uint64_t iterations, WorkloadFactory make,
+                           SoakConfig config = {}) {
     config.scenario = "in-test";
     config.workload = "scripted";
     config.strategies = parse_strategy_list(strategies);
     config.iterations = iterations;
     config.warmup = 0;
-    SoakOptions options;
-    return run_soak(config,
-                    WorkloadSource::native([script] { return std::make_unique<ScriptedWorkload>(script); }),
-                    dir_, options);
+    return run_soak(config, WorkloadSource::native(std::move(make)), dir_, SoakOptions{});
+  }
+  SoakResult soak(const char* strategies, std::uint64_t iterations, Act (*script)(std::uint64_t),
+                  SoakConfig config = {}) {
+    return soak_workload(
+        strategies, iterations, [script] { return std::make_unique<ScriptedWorkload>(script); }, config);
+  }
+  template <typename W>
+  SoakResult soak_a(const char* strategies, std::uint64_t iterations) {
+    return soak_workload(strategies, iterations, [] { return std::make_unique<W>(); });
+  }
+  // Artifact files listed per entry.
+  std::vector<std::uint64_t> listed_artifacts(std::size_t entries) const {
+    std::vector<std::uint64_t> listed(entries, 0);
+    for (const ArtifactInfo& a : list_artifacts(dir_).complete) ++listed.at(a.entry_index);
+    return listed;
   }
   std::string log() const {
     std::ifstream in(dir_ / "run.log");
@@ -277,16 +290,9 @@ TEST_F(SoakSupervisor, ForcedDescriptorFailuresLeakNothing) {
 // Artifacts committed in setup count wherever setup runs: once in-process and in a zygote's
 // template, per run under fork, per worker under recycle. run.json's counts match the files.
 TEST_F(SoakSupervisor, SetupArtifactsAreCountedUnderEveryStrategy) {
-  SoakConfig config;
-  config.scenario = "in-test";
-  config.strategies = parse_strategy_list("in-process,fork,zygote,recycle:2");
-  config.iterations = 4;
-  config.warmup = 0;
-  run_soak(config, WorkloadSource::native([] { return std::make_unique<SetupArtifactWorkload>(); }), dir_,
-           {});
+  soak_a<SetupArtifactWorkload>("in-process,fork,zygote,recycle:2", 4);
   RunManifest manifest = RunManifest::read(dir_);
-  std::vector<std::uint64_t> listed(manifest.entries.size(), 0);
-  for (const ArtifactInfo& a : list_artifacts(dir_).complete) ++listed.at(a.entry_index);
+  const std::vector<std::uint64_t> listed = listed_artifacts(manifest.entries.size());
   std::vector<std::uint64_t> counted;
   for (const ManifestEntry& e : manifest.entries) counted.push_back(e.stats.artifacts);
   EXPECT_EQ(counted, (std::vector<std::uint64_t>{1, 4, 1, 2}));
@@ -294,15 +300,9 @@ TEST_F(SoakSupervisor, SetupArtifactsAreCountedUnderEveryStrategy) {
 }
 
 TEST_F(SoakSupervisor, ArtifactsOfAFailedSetupAreCountedToo) {
-  SoakConfig config;
-  config.scenario = "in-test";
-  config.strategies = parse_strategy_list("fork,recycle:2");
-  config.iterations = 3;
-  config.warmup = 0;
-  run_soak(config, WorkloadSource::native([] { return std::make_unique<FailingSetupWorkload>(); }), dir_, {});
+  soak_a<FailingSetupWorkload>("fork,recycle:2", 3);
   RunManifest manifest = RunManifest::read(dir_);
-  std::vector<std::uint64_t> listed(manifest.entries.size(), 0);
-  for (const ArtifactInfo& a : list_artifacts(dir_).complete) ++listed.at(a.entry_index);
+  const std::vector<std::uint64_t> listed = listed_artifacts(manifest.entries.size());
   for (std::size_t i = 0; i < manifest.entries.size(); ++i) {
     EXPECT_EQ(manifest.entries[i].stats.failed_runs, 3u) << manifest.entries[i].label();
     EXPECT_EQ(manifest.entries[i].stats.artifacts, 3u) << manifest.entries[i].label();
@@ -313,13 +313,7 @@ TEST_F(SoakSupervisor, ArtifactsOfAFailedSetupAreCountedToo) {
 // A recycled worker that fails after its setup (here: no descriptor left for its sampler) must
 // end, not go on as a second copy of the entry's loop writing records of its own.
 TEST_F(SoakSupervisor, AWorkerThatFailsAfterSetupDoesNotRunTheEntryLoop) {
-  SoakConfig config;
-  config.scenario = "in-test";
-  config.strategies = parse_strategy_list("recycle:2");
-  config.iterations = 4;
-  config.warmup = 0;
-  run_soak(config, WorkloadSource::native([] { return std::make_unique<DescriptorHogWorkload>(); }), dir_,
-           {});
+  soak_a<DescriptorHogWorkload>("recycle:2", 4);
   std::vector<RunRecord> records = read_sample_file(dir_ / "samples.bin");
   std::vector<std::uint64_t> runs;
   for (const RunRecord& r : records) runs.push_back(r.run_index);
