@@ -47,6 +47,7 @@ void entry_loop(const EntryTask& task, EntryResult& result) {
   SampleWriter samples(task.run_dir / "samples.bin", SampleWriter::Mode::kAppend);
   ProcessSampler self;
   ProgressBar progress(task.options.progress_stream, task.options.show_progress);
+  set_artifact_directory(std::filesystem::absolute(task.run_dir), task.index);
   auto strategy =
       make_strategy(entry.strategy, make_strategy_context(manifest, task.index, *task.source, task.run_dir));
   ArtifactCount artifacts;
@@ -106,7 +107,6 @@ StrategyContext make_strategy_context(const RunManifest& manifest, std::uint32_t
   context.seed = config.seed;
   if (source.in_memsoak()) context.spawn = SpawnInvocation{std::filesystem::absolute(run_dir), index, 0};
   context.worker_log_path = (run_dir / "run.log").string();
-  set_artifact_directory(std::filesystem::absolute(run_dir), index);
   return context;
 }
 
@@ -145,6 +145,7 @@ int run_entry_invocation(const EntryInvocation& invocation, const SourceResolver
 
 int run_spawn_invocation(const SpawnInvocation& invocation, const SourceResolver& resolve) {
   RunManifest manifest = manifest_for(invocation.run_dir, invocation.entry_index);
+  set_artifact_directory(std::filesystem::absolute(invocation.run_dir), invocation.entry_index);
   StrategyContext context =
       make_strategy_context(manifest, invocation.entry_index, resolve(manifest), invocation.run_dir);
   return run_spawned_once(context, invocation.run_index, SpawnInvocation::kResultFd);

@@ -251,10 +251,9 @@ SoakSupervisor::EntryProgress SoakSupervisor::supervise(std::uint32_t index) {
       if (result.status == EntryResult::kMaxFailures)
         entry.stats.stopped = stopped_by_max_failures(result.failures);
       if (result.status == EntryResult::kOk) entry.next_run = config.iterations;
-      entry.artifacts_before = entry.stats.artifacts;
-      continue;
     }
-    entry.artifacts_before = entry.stats.artifacts;
+    entry.artifacts_before = entry.stats.artifacts;  // the next process counts from here
+    if (got_result) continue;
     if (entry.signal != 0) break;
     // The process died or hung in the middle of run `next_run`: record it, replace the process.
     if (lost.empty()) lost = "its process " + describe_exit(status).substr(std::string("child ").size());

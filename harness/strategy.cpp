@@ -82,9 +82,9 @@ std::unique_ptr<Strategy> make_strategy(const StrategySpec& spec, const Strategy
     check_strategies_for_exec({spec});
     return internal::make_external_worker_strategy(spec, context);
   }
+  // Rows of one kind (in-process and in-process+trim; the two recycle forms) share a factory.
   for (const internal::StrategyRow& row : internal::strategy_table()) {
-    StrategySpec parsed;
-    if (row.kind == spec.kind && row.parse(spec.name, parsed)) return row.make(spec, context);
+    if (row.kind == spec.kind) return row.make(spec, context);
   }
   throw std::logic_error("make_strategy: no table row for '" + spec.name + "'");
 }

@@ -17,7 +17,8 @@ struct StrategyRow {
   // Fills `spec` from `text` and returns true when `text` is one of this row's forms (throwing
   // InputError when it is, but malformed); returns false when it is not.
   bool (*parse)(std::string_view text, StrategySpec& spec);
-  // The strategy for a workload memsoak holds itself (native or plugin).
+  // The strategy for a workload memsoak holds itself (native or plugin). Rows of the same kind
+  // have the same factory: make_strategy() finds it by kind.
   std::unique_ptr<Strategy> (*make)(const StrategySpec& spec, const StrategyContext& context);
   bool applies_to_exec;  // an external worker can run under it (ExternalWorkerStrategy)
   bool recycles;         // replaces its worker on purpose
