@@ -14,6 +14,7 @@
 #include "harness/run_directory.h"
 #include "harness/sample_file.h"
 #include "harness/sampler.h"
+#include "harness/stack_sampling.h"
 #include "harness/stop_signals.h"
 
 namespace memsoak::harness {
@@ -51,6 +52,9 @@ void entry_loop(const EntryTask& task, EntryResult& result) {
   auto strategy =
       make_strategy(entry.strategy, make_strategy_context(manifest, task.index, *task.source, task.run_dir));
   ArtifactCount artifacts;
+  // The processes that run a native workload sample allocation stacks: this one (in-process) or
+  // its forked children, which inherit the sampler's state.
+  if (task.source->in_memsoak()) start_stack_sampling(config);
   progress.begin(entry.label(), config.iterations);
   strategy->start();
   bool main_gone = false;
@@ -148,6 +152,7 @@ int run_spawn_invocation(const SpawnInvocation& invocation, const SourceResolver
   set_artifact_directory(std::filesystem::absolute(invocation.run_dir), invocation.entry_index);
   StrategyContext context =
       make_strategy_context(manifest, invocation.entry_index, resolve(manifest), invocation.run_dir);
+  start_stack_sampling(manifest.config);
   return run_spawned_once(context, invocation.run_index, SpawnInvocation::kResultFd);
 }
 

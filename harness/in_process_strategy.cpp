@@ -8,6 +8,7 @@
 #include "harness/internal/clock.h"
 #include "harness/internal/strategies.h"
 #include "harness/internal/strategy_table.h"
+#include "harness/stack_sampling.h"
 
 namespace memsoak::harness::internal {
 
@@ -43,6 +44,7 @@ void InProcessStrategy::start() {
 
 RunOutcome InProcessStrategy::run(std::uint64_t run_index) {
   RunOutcome outcome;
+  stack_run_begin(run_index, /*one_run=*/false);
   std::int64_t t0 = monotonic_ns();
   try {
     outcome.digest = workload_->run(run_index);
@@ -56,6 +58,7 @@ RunOutcome InProcessStrategy::run(std::uint64_t run_index) {
   // The usual glibc workaround: give free pages at the top of every arena back to the OS.
   if (spec_.trim) malloc_trim(0);
   outcome.latency_ns = monotonic_ns() - t0;
+  stack_run_end(run_index);
   // Setup is paid once, by the first run of this process.
   outcome.setup_ns = std::exchange(setup_ns_, 0);
   outcome.worker = sampler_->sample();

@@ -44,8 +44,8 @@ bool RecycleStrategy::start_worker(RunOutcome& outcome) {
     family.pids[0] = ::getppid();
     const ProcessSampler sampler;  // the worker's own, opened once for all its runs
     while (read_exactly(command_fd, &run_index, sizeof run_index, 0) == ReadStatus::kOk) {
-      ChildReport report =
-          run_and_report(*workload, run_index, smaps_run(context, run_index), family, &sampler);
+      ChildReport report = run_and_report(*workload, run_index, smaps_run(context, run_index), family,
+                                          ProcessLife::kManyRuns, &sampler);
       if (!write_report(reply_fd, report)) return;
     }
   });

@@ -12,6 +12,7 @@
 #include "harness/heap_counters.h"
 #include "harness/json_file.h"
 #include "harness/run_directory.h"
+#include "harness/stack_sampling.h"
 #include "memsoak_git_commit.h"
 
 namespace memsoak::harness {
@@ -102,6 +103,16 @@ OrderedJson or_null(const std::optional<T>& value) {
 }
 
 OrderedJson zero_as_null(std::uint64_t value) { return value ? OrderedJson(value) : OrderedJson(nullptr); }
+
+// "stacks": null or absent (a soak of an older memsoak) when stacks were not sampled.
+void read_stacks(StackOptions& stacks, const Fields& parent) {
+  stacks.enabled = parent.has("stacks");
+  if (!stacks.enabled) return;
+  Fields f(parent.object("stacks"), parent.where() + " stacks");
+  if (f.has("sample_bytes")) stacks.sample_bytes = f.count_at_most("sample_bytes", kMaxStackSampleBytes);
+  stacks.depth = static_cast<std::uint32_t>(f.count_at_most("depth", kMaxStackDepth));
+  if (stacks.depth == 0) throw f.bad("depth", "must be at least 1");
+}
 
 ManifestEntry read_entry(const Json& json, const std::string& where, std::size_t index, int version) {
   const std::string here = fmt::format("{} strategies[{}]", where, index);
@@ -258,6 +269,9 @@ OrderedJson RunManifest::to_json() const {
       {"run_timeout_ms", zero_as_null(static_cast<std::uint64_t>(config.run_timeout_ms))},
       {"memory_limit_bytes", zero_as_null(config.memory_limit_bytes)},
       {"max_failures", zero_as_null(config.max_failures)},
+      {"stacks", config.stacks.enabled ? OrderedJson{{"sample_bytes", or_null(config.stacks.sample_bytes)},
+                                                     {"depth", config.stacks.depth}}
+                                       : OrderedJson(nullptr)},
       {"heap_counters", or_null(heap_counters)},
       {"strategies", entry_list},
       {"interrupted_by_signal", or_null(interrupted_by_signal)},
@@ -293,6 +307,7 @@ RunManifest RunManifest::from_json(const Json& json, const std::string& where) {
                          : 0;
   c.memory_limit_bytes = f.optional_count("memory_limit_bytes").value_or(0);
   c.max_failures = f.optional_count("max_failures").value_or(0);
+  read_stacks(c.stacks, f);
   c.workload_info = f.has("workload_info") ? f.object("workload_info") : Json::object();
   c.workload_request = f.has("workload_request") ? f.object("workload_request") : Json::object();
   read_source(m, f, version);

@@ -12,6 +12,14 @@
 
 namespace memsoak::harness {
 
+// Allocation-stack sampling (harness/stack_sampling.h).
+struct StackOptions {
+  bool enabled = true;
+  std::optional<std::uint64_t>
+      sample_bytes;          // fixed sampling mean (0: every allocation); none: chosen from the data
+  std::uint32_t depth = 32;  // frames per stack, 1..64
+};
+
 struct SoakConfig {
   std::string scenario;  // what the reports call this soak
   std::string workload;  // workload name, e.g. "synthetic"
@@ -25,6 +33,7 @@ struct SoakConfig {
   std::int64_t run_timeout_ms = 0;       // 0: none
   std::uint64_t memory_limit_bytes = 0;  // 0: none
   std::uint64_t max_failures = 0;        // per strategy; 0: no limit
+  StackOptions stacks;
   std::vector<std::string> command_line;
   nlohmann::json workload_info = nlohmann::json::object();     // what the workload says of itself
   nlohmann::json workload_request = nlohmann::json::object();  // enough to rebuild it elsewhere

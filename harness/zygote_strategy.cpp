@@ -52,7 +52,8 @@ void serve_one(Workload& workload, const StrategyContext& context, std::uint64_t
     family.pids[0] = ::getppid();
     family.pids[1] = strategy_pid;
     ::_exit(write_report(result.write_end.get(),
-                         run_and_report(workload, run_index, smaps_run(context, run_index), family))
+                         run_and_report(workload, run_index, smaps_run(context, run_index), family,
+                                        ProcessLife::kOneRun))
                 ? 0
                 : 1);
   }

@@ -66,8 +66,33 @@ nlohmann::ordered_json strategy_to_json(const StrategyReport& s) {
       {"within_worker_growth_bytes_per_run", or_null(s.within_worker_growth_bytes_per_run)},
       {"stopped", or_null(s.stopped)},
       {"artifact_files", s.artifact_files},
+      {"stack_sample_mean_bytes", or_null(s.stack_sample_mean_bytes)},
+      {"stack_samples_dropped", s.stack_samples_dropped},
       {"rss_trend", trend_detail(s.rss)},
       {"heap_trend", trend_detail(s.heap)},
+  };
+}
+
+nlohmann::ordered_json suspect_to_json(const LeakSuspect& l) {
+  nlohmann::ordered_json frames = nlohmann::ordered_json::array();
+  for (const SymbolFrame& f : l.frames) {
+    frames.push_back(
+        {{"function", f.function},
+         {"file", f.file.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(f.file)},
+         {"line", f.line > 0 ? nlohmann::ordered_json(f.line) : nlohmann::ordered_json(nullptr)},
+         {"module", f.module}});
+  }
+  return {
+      {"strategy", l.strategy},
+      {"allocator", l.allocator},
+      {"fingerprint", l.fingerprint},
+      {"basis", l.basis},
+      {"growth_bytes_per_run", l.growth_bytes_per_run},
+      {"growth_interval", {l.growth_interval.low, l.growth_interval.high}},
+      {"live_bytes_end", l.live_bytes_end},
+      {"allocations", l.allocations},
+      {"samples", l.samples},
+      {"frames", frames},
   };
 }
 
@@ -76,6 +101,8 @@ nlohmann::ordered_json strategy_to_json(const StrategyReport& s) {
 nlohmann::ordered_json report_to_json(const Report& report) {
   nlohmann::ordered_json strategies = nlohmann::ordered_json::array();
   for (const auto& s : report.strategies) strategies.push_back(strategy_to_json(s));
+  nlohmann::ordered_json suspects = nlohmann::ordered_json::array();
+  for (const auto& l : report.leak_suspects) suspects.push_back(suspect_to_json(l));
   return {
       {"schema", report.schema},
       {"scenario", report.scenario},
@@ -86,10 +113,8 @@ nlohmann::ordered_json report_to_json(const Report& report) {
       {"budget_violations", budget_violations(report)},
       {"interrupted_by_signal", or_null(report.interrupted_by_signal)},
       {"strategies", strategies},
-      // Allocation stacks are not sampled yet: an empty list here means "none attributed", and
-      // "stacks_sampled" says why.
-      {"stacks_sampled", false},
-      {"leak_suspects", nlohmann::ordered_json::array()},
+      {"stacks_sampled", report.stacks_sampled},
+      {"leak_suspects", suspects},
       {"skipped_artifact_files", report.skipped_artifact_files},
   };
 }

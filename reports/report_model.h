@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "reports/growth.h"
+#include "reports/stack_dump.h"
 
 namespace memsoak::reports {
 
@@ -45,8 +46,26 @@ struct StrategyReport {
   std::optional<double> pss_mean_bytes;  // of the process that ran the workload
   std::optional<double> uss_mean_bytes;
   std::optional<double> within_worker_growth_bytes_per_run;  // recycling strategies
-  std::optional<std::string> stopped;  // why the strategy stopped early (--max-failures)
-  std::uint64_t artifact_files = 0;    // complete files its processes left under artifacts/
+  std::optional<std::string> stopped;                    // why the strategy stopped early (--max-failures)
+  std::uint64_t artifact_files = 0;                      // complete files its processes left under artifacts/
+  std::optional<std::uint64_t> stack_sample_mean_bytes;  // after warm-up; 0: every allocation
+  std::uint64_t stack_samples_dropped = 0;               // lost to the tracker's full tables
+};
+
+// An allocation site whose live bytes grow (reports/stack_analysis.h).
+struct LeakSuspect {
+  std::string strategy;
+  std::string allocator;
+  std::string fingerprint;
+  // "epochs": growth of the live bytes of a process that serves many runs; "runs": bytes each
+  // one-run process (fork, zygote, spawn) allocated in its run and left live at its end.
+  std::string basis;
+  double growth_bytes_per_run = 0;
+  Interval growth_interval;
+  std::int64_t live_bytes_end = 0;  // epochs: live at the last epoch; runs: summed over the runs
+  double allocations = 0;           // estimated live blocks at the end (epochs) or per run (runs)
+  std::uint64_t samples = 0;
+  std::vector<SymbolFrame> frames;  // innermost first, allocator frames dropped
 };
 
 struct Report {
@@ -60,6 +79,8 @@ struct Report {
   std::optional<int> interrupted_by_signal;  // the soak was stopped early by SIGINT/SIGTERM
   std::uint64_t skipped_artifact_files = 0;  // partial or truncated artifact files (a crash left them)
   std::vector<StrategyReport> strategies;
+  bool stacks_sampled = false;             // the soak sampled allocation stacks and left them in artifacts/
+  std::vector<LeakSuspect> leak_suspects;  // per strategy in order, then by growth
 };
 
 }  // namespace memsoak::reports

@@ -13,6 +13,7 @@
 #include "harness/run_directory.h"
 #include "harness/run_manifest.h"
 #include "harness/runner.h"
+#include "harness/stack_sampling.h"
 #include "harness/strategy.h"
 #include "harness/units.h"
 #include "reports/analysis.h"
@@ -48,6 +49,8 @@ struct RunArgs {
   std::optional<std::string> run_timeout;
   std::optional<std::string> memory_limit;
   std::optional<std::string> max_failures;
+  std::string stack_sample = "auto";
+  std::string stack_depth = "32";
   bool quiet = false;
 };
 
@@ -92,6 +95,26 @@ scenarios::WorkloadRequest make_workload_request(const RunArgs& args, std::uint6
   return request;
 }
 
+harness::StackOptions parse_stack_options(const RunArgs& args) {
+  harness::StackOptions stacks;
+  if (args.stack_sample == "off") {
+    stacks.enabled = false;
+  } else if (args.stack_sample != "auto") {
+    stacks.sample_bytes = harness::parse_size(args.stack_sample, "--stack-sample");
+    if (*stacks.sample_bytes > harness::kMaxStackSampleBytes) {
+      throw InputError(fmt::format(
+          "--stack-sample '{}': at most 512KiB (or auto, off, 0 for every allocation)", args.stack_sample));
+    }
+  }
+  std::uint64_t depth = harness::parse_count(args.stack_depth, "--stack-depth");
+  if (depth < 1 || depth > harness::kMaxStackDepth) {
+    throw InputError(
+        fmt::format("--stack-depth '{}': must be 1 to {}", args.stack_depth, harness::kMaxStackDepth));
+  }
+  stacks.depth = static_cast<std::uint32_t>(depth);
+  return stacks;
+}
+
 harness::SoakConfig make_soak_config(const RunArgs& args, const std::vector<std::string>& argv) {
   harness::SoakConfig config;
   config.strategies = harness::parse_strategy_list(args.strategies);
@@ -119,6 +142,7 @@ harness::SoakConfig make_soak_config(const RunArgs& args, const std::vector<std:
     }
   }
   if (args.max_failures) config.max_failures = harness::parse_count(*args.max_failures, "--max-failures");
+  config.stacks = parse_stack_options(args);
   config.command_line = argv;
   return config;
 }
@@ -227,6 +251,12 @@ std::function<int()> add_run_command(CLI::App& app, const std::vector<std::strin
   cmd->add_option("--child-memory-limit", args->memory_limit,
                   "address-space limit of the processes running the workload");
   cmd->add_option("--max-failures", args->max_failures, "stop a strategy after N failed runs");
+  cmd->add_option("--stack-sample", args->stack_sample,
+                  "mean bytes between allocation-stack samples: auto (from the warm-up), SIZE up to 512KiB, "
+                  "0 (every allocation) or off")
+      ->capture_default_str();
+  cmd->add_option("--stack-depth", args->stack_depth, "frames kept per sampled stack, 1 to 64")
+      ->capture_default_str();
   cmd->add_flag("--quiet", args->quiet, "no progress or summary; print only the report path");
   return [cmd, args, &command_line] { return cmd->parsed() ? run(*args, command_line) : -1; };
 }

@@ -18,6 +18,7 @@
 #include "harness/internal/strategies.h"
 #include "harness/posix.h"
 #include "harness/sampler.h"
+#include "harness/stack_sampling.h"
 
 namespace memsoak::harness::internal {
 
@@ -32,13 +33,15 @@ std::int64_t pss_of(pid_t pid) noexcept {
 }
 
 ChildReport run_and_report(Workload& workload, std::uint64_t run_index, bool with_smaps, Family family,
-                           const ProcessSampler* sampler) noexcept {
+                           ProcessLife life, const ProcessSampler* sampler) noexcept {
   ChildReport report;
   const std::uint64_t artifacts_before = artifacts_committed();
   try {
+    stack_run_begin(run_index, life == ProcessLife::kOneRun);
     std::int64_t t0 = monotonic_ns();
     report.digest = workload.run(run_index);
     report.work_ns = monotonic_ns() - t0;
+    stack_run_end(run_index);
     std::optional<ProcessSampler> own;
     if (sampler == nullptr) sampler = &own.emplace();
     report.sample = sampler->sample();
@@ -70,7 +73,7 @@ ChildReport setup_run_and_report(const WorkloadFactory& factory, std::uint64_t r
     std::int64_t t0 = monotonic_ns();
     workload->setup();
     std::int64_t setup_ns = monotonic_ns() - t0;
-    report = run_and_report(*workload, run_index, with_smaps, family);
+    report = run_and_report(*workload, run_index, with_smaps, family, ProcessLife::kOneRun);
     report.setup_ns = setup_ns;
     // Not destroyed: the process exits and the OS reclaims everything, the point of the strategy.
     static_cast<void>(workload.release());

@@ -37,12 +37,17 @@ struct Family {
   pid_t pids[2] = {0, 0};
 };
 
+// Whether the process that runs the workload lives for one run or serves many: a one-run process
+// reports the stacks its run left live, a long-lived one epochs of its live stacks
+// (harness/stack_sampling.h).
+enum class ProcessLife { kOneRun, kManyRuns };
+
 // Runs run `run_index` of an already set-up workload and samples this process afterwards
 // (PSS/USS and family PSS too when `with_smaps`) with `sampler`, or with one opened for the call
 // when it is null (a process that runs once). Never throws: a workload exception becomes
 // ok = 0 + message.
 ChildReport run_and_report(Workload& workload, std::uint64_t run_index, bool with_smaps, Family family,
-                           const ProcessSampler* sampler = nullptr) noexcept;
+                           ProcessLife life, const ProcessSampler* sampler = nullptr) noexcept;
 
 // Builds and sets up a workload, then run_and_report; setup failures are reported the same way.
 ChildReport setup_run_and_report(const WorkloadFactory& factory, std::uint64_t run_index, bool with_smaps,

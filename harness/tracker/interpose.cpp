@@ -29,6 +29,7 @@
 #include <new>
 
 #include "harness/tracker/internal/counters.h"
+#include "harness/tracker/internal/stacks.h"
 
 namespace {
 
@@ -94,19 +95,28 @@ bool ready() noexcept {
 // counting. Blocks allocated under the guard are not counted (a one-time singleton in practice).
 constinit thread_local bool t_counting = false;
 
+// Bytes this thread may still allocate before its next stack sample (internal/stacks.h): the
+// only cost of sampling on the hot path is this subtraction and test.
+constinit thread_local std::int64_t t_until_sample = 0;
+
 void count_alloc(void* ptr) noexcept {
   if (ptr == nullptr || t_counting) return;
   t_counting = true;
-  count_heap_change(static_cast<std::int64_t>(g_next.usable_size(ptr)), 1);
+  const std::size_t usable = g_next.usable_size(ptr);
+  count_heap_change(static_cast<std::int64_t>(usable), 1);
   t_counting = false;
+  t_until_sample -= static_cast<std::int64_t>(usable);
+  if (t_until_sample <= 0) memsoak::harness::internal::stacks::on_countdown(ptr, usable, t_until_sample);
 }
 
 // Counted while the block is still this thread's: usable_size must not read a freed block.
 void count_free(void* ptr) noexcept {
   if (ptr == nullptr || t_counting) return;
   t_counting = true;
-  count_heap_change(-static_cast<std::int64_t>(g_next.usable_size(ptr)), -1);
+  const std::size_t usable = g_next.usable_size(ptr);
+  count_heap_change(-static_cast<std::int64_t>(usable), -1);
   t_counting = false;
+  memsoak::harness::internal::stacks::on_free(ptr, usable);
 }
 
 bool valid_alignment(std::size_t alignment) noexcept {
@@ -114,6 +124,10 @@ bool valid_alignment(std::size_t alignment) noexcept {
 }
 
 }  // namespace
+
+void memsoak::harness::internal::stacks::set_countdown(std::int64_t bytes) noexcept {
+  t_until_sample = bytes;
+}
 
 extern "C" {
 

@@ -149,7 +149,7 @@ TEST_F(Analysis, CountsEachStrategysArtifactsThroughTheOneReader) {
   harness::set_artifact_directory(dir_, 0);
   for (int i = 0; i < 2; ++i) {
     harness::ArtifactWriter writer;
-    ASSERT_TRUE(writer.open("stacks") && writer.append("x", 1) && writer.commit());
+    ASSERT_TRUE(writer.open("note") && writer.append("x", 1) && writer.commit());
   }
   std::ofstream(dir_ / "artifacts" / "0" / "1-0.stacks.partial") << "cut short";
   Report report = analyse_run_directory(dir_);
@@ -157,7 +157,7 @@ TEST_F(Analysis, CountsEachStrategysArtifactsThroughTheOneReader) {
   EXPECT_EQ(report.skipped_artifact_files, 1u);
   harness::set_artifact_directory(dir_, 5);  // an entry run.json does not have
   harness::ArtifactWriter stray;
-  ASSERT_TRUE(stray.open("stacks") && stray.commit());
+  ASSERT_TRUE(stray.open("note") && stray.commit());
   EXPECT_THROW(analyse_run_directory(dir_), InputError);
 }
 

@@ -1,0 +1,202 @@
+// From stack artifacts to leak suspects (see stack_analysis.h).
+#include "reports/stack_analysis.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "harness/stack_sampling.h"
+#include "reports/statistics.h"
+
+namespace memsoak::reports {
+namespace {
+
+struct Site {
+  std::vector<SymbolFrame> frames;
+  std::uint64_t samples = 0;
+};
+
+struct Amount {
+  std::int64_t bytes = 0;
+  std::int64_t blocks_x256 = 0;
+};
+
+struct Epoch {
+  std::uint64_t run_index = 0;
+  std::uint64_t runs_in_process = 0;
+  std::map<std::string, Amount> by_site;
+};
+
+struct RunTotals {
+  double sum = 0;
+  double sum_squares = 0;
+  std::int64_t bytes = 0;
+  std::int64_t blocks_x256 = 0;
+};
+
+// Everything one entry's artifacts say.
+struct EntryStacks {
+  std::map<std::string, Site> sites;           // by fingerprint
+  std::map<pid_t, std::vector<Epoch>> epochs;  // per long-lived process, in order
+  std::map<std::string, RunTotals> runs;       // one-run processes, after warm-up
+  std::map<pid_t, std::uint64_t> dropped;      // per process, the latest count
+  std::optional<std::uint64_t> mean_bytes;     // the latest after warm-up
+  bool any = false;
+};
+
+std::vector<SymbolFrame> symbolize(const StackDump& dump, const DumpedStack& stack, Symbolizer& symbols) {
+  std::vector<SymbolFrame> frames;
+  for (const DumpedFrame& f : stack.frames) {
+    if (f.module == kNoModule) {
+      frames.push_back({fmt::format("0x{:x}", f.offset), "", 0, ""});
+    } else {
+      frames.push_back(symbols.resolve(dump.modules[f.module], f.offset));
+    }
+  }
+  auto first_caller =
+      std::find_if(frames.begin(), frames.end(), [](const SymbolFrame& f) { return !is_allocator_frame(f); });
+  if (first_caller == frames.end() && !frames.empty()) first_caller = frames.end() - 1;
+  frames.erase(frames.begin(), first_caller);
+  return frames;
+}
+
+void read_entry_dumps(const harness::ArtifactInfo& artifact, std::uint64_t warmup, Symbolizer& symbols,
+                      EntryStacks& entry) {
+  const StackDump dump = parse_stack_dump(harness::read_artifact_payload(artifact), artifact.path.string());
+  entry.any = true;
+  entry.dropped[artifact.pid] = dump.dropped_samples;
+  if (dump.run_index >= warmup) entry.mean_bytes = dump.mean_bytes;
+  Epoch epoch{dump.run_index, dump.runs_in_process, {}};
+  std::map<std::string, Amount> by_site;
+  for (const DumpedStack& stack : dump.stacks) {
+    std::vector<SymbolFrame> frames = symbolize(dump, stack, symbols);
+    std::string fingerprint = stack_fingerprint(frames);
+    Site& site = entry.sites[fingerprint];
+    if (site.frames.empty()) site.frames = std::move(frames);
+    site.samples = std::max(site.samples, stack.samples);
+    Amount& a = by_site[fingerprint];
+    a.bytes += stack.bytes;
+    a.blocks_x256 += stack.blocks_x256;
+  }
+  if (dump.kind == StackDump::Kind::kEpoch) {
+    epoch.by_site = std::move(by_site);
+    entry.epochs[artifact.pid].push_back(std::move(epoch));
+  } else if (dump.run_index >= warmup) {
+    for (const auto& [fingerprint, a] : by_site) {
+      RunTotals& t = entry.runs[fingerprint];
+      const auto v = static_cast<double>(a.bytes);
+      t.sum += v;
+      t.sum_squares += v * v;
+      t.bytes += a.bytes;
+      t.blocks_x256 += a.blocks_x256;
+    }
+  }
+}
+
+LeakSuspect suspect_of(const StrategyReport& s, const std::string& fingerprint, const Site& site,
+                       std::string basis) {
+  LeakSuspect l;
+  l.strategy = s.strategy;
+  l.allocator = s.allocator;
+  l.fingerprint = fingerprint;
+  l.basis = std::move(basis);
+  l.frames = site.frames;
+  l.samples = site.samples;
+  return l;
+}
+
+// Long-lived processes: the epochs after warm-up of the process with the most of them.
+void suspects_from_epochs(const EntryStacks& entry, const StrategyReport& s, std::uint64_t warmup,
+                          std::uint64_t epoch_runs, std::vector<LeakSuspect>& out) {
+  const std::vector<Epoch>* best = nullptr;
+  std::vector<const Epoch*> regular;
+  for (const auto& [pid, epochs] : entry.epochs) {
+    std::vector<const Epoch*> r;
+    for (const Epoch& e : epochs) {
+      if (e.run_index >= warmup && e.runs_in_process % epoch_runs == 0) r.push_back(&e);
+    }
+    if (r.size() > regular.size()) {
+      regular = std::move(r);
+      best = &epochs;
+    }
+  }
+  if (best == nullptr || regular.size() < 4) return;
+  const Epoch& last = best->back();
+  for (const auto& [fingerprint, site] : entry.sites) {
+    std::vector<double> y;
+    for (const Epoch* e : regular) {
+      auto it = e->by_site.find(fingerprint);
+      y.push_back(it == e->by_site.end() ? 0.0 : static_cast<double>(it->second.bytes));
+    }
+    if (y.back() <= 0) continue;
+    const TrendEstimate trend = theil_sen(y);
+    const std::span<const double> tail(y.data() + y.size() - std::max<std::size_t>(3, y.size() / 3),
+                                       std::max<std::size_t>(3, y.size() / 3));
+    const TrendEstimate tail_trend = theil_sen(tail);
+    if (trend.slope <= 0 || trend.ci_low <= 0 || tail_trend.slope < 0.5 * trend.slope) continue;
+    LeakSuspect l = suspect_of(s, fingerprint, site, "epochs");
+    const auto k = static_cast<double>(epoch_runs);
+    l.growth_bytes_per_run = trend.slope / k;
+    l.growth_interval = {trend.ci_low / k, trend.ci_high / k};
+    auto at_end = last.by_site.find(fingerprint);
+    if (at_end != last.by_site.end()) {
+      l.live_bytes_end = at_end->second.bytes;
+      l.allocations = static_cast<double>(at_end->second.blocks_x256) / 256.0;
+    }
+    out.push_back(std::move(l));
+  }
+}
+
+// One-run processes: what each analysed run left live, averaged over the analysed runs (a run
+// without an artifact left nothing).
+void suspects_from_runs(const EntryStacks& entry, const StrategyReport& s, std::vector<LeakSuspect>& out) {
+  const auto n = static_cast<double>(s.analysed_runs);
+  if (s.analysed_runs < 2) return;
+  for (const auto& [fingerprint, t] : entry.runs) {
+    const double mean = t.sum / n;
+    const double variance = std::max(0.0, (t.sum_squares - n * mean * mean) / (n - 1));
+    const double half = 1.959964 * std::sqrt(variance / n);
+    if (mean - half <= 0) continue;
+    LeakSuspect l = suspect_of(s, fingerprint, entry.sites.at(fingerprint), "runs");
+    l.growth_bytes_per_run = mean;
+    l.growth_interval = {mean - half, mean + half};
+    l.live_bytes_end = t.bytes;
+    l.allocations = static_cast<double>(t.blocks_x256) / 256.0 / n;
+    out.push_back(std::move(l));
+  }
+}
+
+}  // namespace
+
+void analyse_stacks(const harness::RunManifest& manifest, const harness::ArtifactListing& artifacts,
+                    Report& report) {
+  MemsoakStackPlan plan{};
+  if (!harness::stack_plan_for(manifest.config, plan)) return;
+  Symbolizer symbols;
+  std::vector<EntryStacks> entries(report.strategies.size());
+  for (const harness::ArtifactInfo& a : artifacts.complete) {
+    if ((a.kind == "stacks" || a.kind == "runleak") && a.entry_index < entries.size()) {
+      read_entry_dumps(a, manifest.config.warmup, symbols, entries[a.entry_index]);
+    }
+  }
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const EntryStacks& entry = entries[i];
+    StrategyReport& s = report.strategies[i];
+    if (!entry.any) continue;
+    report.stacks_sampled = true;
+    s.stack_sample_mean_bytes = entry.mean_bytes;
+    for (const auto& [pid, dropped] : entry.dropped) s.stack_samples_dropped += dropped;
+    std::vector<LeakSuspect> found;
+    suspects_from_epochs(entry, s, manifest.config.warmup, plan.epoch_runs, found);
+    suspects_from_runs(entry, s, found);
+    std::sort(found.begin(), found.end(), [](const LeakSuspect& a, const LeakSuspect& b) {
+      return a.growth_bytes_per_run > b.growth_bytes_per_run;
+    });
+    if (found.size() > kMaxSuspectsPerStrategy) found.resize(kMaxSuspectsPerStrategy);
+    for (LeakSuspect& l : found) report.leak_suspects.push_back(std::move(l));
+  }
+}
+
+}  // namespace memsoak::reports
