@@ -12,6 +12,7 @@
 #include "harness/run_manifest.h"
 #include "harness/sample_file.h"
 #include "harness/units.h"
+#include "reports/heaptrack.h"
 
 namespace memsoak::reports {
 namespace fs = std::filesystem;
@@ -236,6 +237,7 @@ Report analyse_run_directory(const fs::path& run_dir) {
     ++report.strategies[a.entry_index].artifact_files;
   }
   report.skipped_artifact_files = artifacts.skipped.size();
+  report.heaptrack = read_heaptrack_summary(run_dir);
   return report;
 }
 
