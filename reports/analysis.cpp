@@ -12,6 +12,7 @@
 #include "harness/run_manifest.h"
 #include "harness/sample_file.h"
 #include "harness/units.h"
+#include "reports/heaptrack.h"
 #include "reports/stack_analysis.h"
 
 namespace memsoak::reports {
@@ -238,6 +239,7 @@ Report analyse_run_directory(const fs::path& run_dir) {
   }
   report.skipped_artifact_files = artifacts.skipped.size();
   analyse_stacks(manifest, artifacts, report);
+  report.heaptrack = read_heaptrack_summary(run_dir);
   return report;
 }
 

@@ -19,6 +19,16 @@ std::string growth_text(const char* what, const std::optional<SeriesGrowth>& g) 
 
 }  // namespace
 
+std::string heaptrack_line(const HeaptrackSummary& h) {
+  if (h.status != "ok") return fmt::format("  {:<20} {}: {}", "heaptrack", h.status, h.reason.value_or(""));
+  if (h.top_stacks.empty())
+    return fmt::format("  {:<20} nothing left live after {} runs", "heaptrack", h.runs);
+  const HeaptrackStack& top = h.top_stacks.front();
+  return fmt::format("  {:<20} top leak {} after {} runs in {}  ({})", "heaptrack",
+                     harness::format_bytes(static_cast<double>(top.leaked_bytes)), h.runs, top.function,
+                     h.data_file.value_or(""));
+}
+
 std::string summary_line(const StrategyReport& s) {
   std::string label = s.allocator == "glibc" ? s.strategy : fmt::format("{} [{}]", s.strategy, s.allocator);
   std::string line = fmt::format("  {:<20} {:<12} {}  {}", label, verdict_name(s.classification.verdict),
@@ -43,6 +53,7 @@ class ConsoleSummaryWriter final : public ReportWriter {
   void write(const Report& report, const WriterTarget& target) const override {
     if (target.console == nullptr) return;
     for (const auto& s : report.strategies) *target.console << summary_line(s) << '\n';
+    if (report.heaptrack) *target.console << heaptrack_line(*report.heaptrack) << '\n';
   }
 };
 

@@ -11,4 +11,8 @@ namespace memsoak::reports {
 // runs/s"
 std::string summary_line(const StrategyReport& strategy);
 
+// "  heaptrack   top leak 2.0 MiB after 200 runs in f() (f.cpp)  (heaptrack/heaptrack.zst)", or the
+// pass's status and reason when it did not run.
+std::string heaptrack_line(const HeaptrackSummary& heaptrack);
+
 }  // namespace memsoak::reports

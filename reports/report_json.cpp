@@ -96,6 +96,24 @@ nlohmann::ordered_json suspect_to_json(const LeakSuspect& l) {
   };
 }
 
+nlohmann::ordered_json heaptrack_to_json(const std::optional<HeaptrackSummary>& h) {
+  if (!h) return nullptr;
+  nlohmann::ordered_json stacks = nlohmann::ordered_json::array();
+  for (const HeaptrackStack& s : h->top_stacks) {
+    stacks.push_back({{"leaked_bytes", s.leaked_bytes}, {"function", s.function}, {"frames", s.frames}});
+  }
+  return {
+      {"status", h->status},
+      {"reason", or_null(h->reason)},
+      {"runs", h->runs},
+      {"data_file", or_null(h->data_file)},
+      {"folded_file", or_null(h->folded_file)},
+      {"leaked_bytes", or_null(h->leaked_bytes)},
+      {"leaking_stacks", h->leaking_stacks},
+      {"top_leaked_stacks", stacks},
+  };
+}
+
 }  // namespace
 
 nlohmann::ordered_json report_to_json(const Report& report) {
@@ -116,6 +134,7 @@ nlohmann::ordered_json report_to_json(const Report& report) {
       {"stacks_sampled", report.stacks_sampled},
       {"leak_suspects", suspects},
       {"skipped_artifact_files", report.skipped_artifact_files},
+      {"heaptrack", heaptrack_to_json(report.heaptrack)},
   };
 }
 

@@ -68,6 +68,25 @@ struct LeakSuspect {
   std::vector<SymbolFrame> frames;  // innermost first, allocator frames dropped
 };
 
+// One stack of heaptrack's folded output, with the bytes its allocations left live.
+struct HeaptrackStack {
+  std::uint64_t leaked_bytes = 0;
+  std::string function;             // the first frame from the leaf that is not an allocator's
+  std::vector<std::string> frames;  // leaf first (the allocation), as heaptrack names them
+};
+
+// The heaptrack pass (`--profiler heaptrack`), from heaptrack/pass.json and the folded stacks.
+struct HeaptrackSummary {
+  std::string status;                 // ok, not-installed, not-applicable, failed
+  std::optional<std::string> reason;  // why it is not ok
+  std::uint64_t runs = 0;
+  std::optional<std::string> data_file;       // relative to the run directory
+  std::optional<std::string> folded_file;     // relative to the run directory
+  std::optional<std::uint64_t> leaked_bytes;  // all stacks together
+  std::uint64_t leaking_stacks = 0;           // stacks with leaked bytes
+  std::vector<HeaptrackStack> top_stacks;     // the largest, most bytes first
+};
+
 struct Report {
   std::string schema = "memsoak.report/1";
   std::string run_directory;
@@ -81,6 +100,7 @@ struct Report {
   std::vector<StrategyReport> strategies;
   bool stacks_sampled = false;             // the soak sampled allocation stacks and left them in artifacts/
   std::vector<LeakSuspect> leak_suspects;  // per strategy in order, then by growth
+  std::optional<HeaptrackSummary> heaptrack;  // only when the soak ran the heaptrack pass
 };
 
 }  // namespace memsoak::reports

@@ -1,6 +1,7 @@
 // `memsoak run`, `memsoak report` and `memsoak list`: wiring of scenarios, harness and reports.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -9,6 +10,7 @@
 
 #include "harness/allocators.h"
 #include "harness/errors.h"
+#include "harness/heaptrack_pass.h"
 #include "harness/progress.h"
 #include "harness/run_directory.h"
 #include "harness/run_manifest.h"
@@ -51,8 +53,30 @@ struct RunArgs {
   std::optional<std::string> max_failures;
   std::string stack_sample = "auto";
   std::string stack_depth = "32";
+  std::string profiler = "none";
+  std::optional<std::string> profiler_runs;  // default: kDefaultProfilerRuns, at most --iterations
   bool quiet = false;
 };
+
+// --profiler and --profiler-runs: 0 runs means no profiler pass.
+std::uint64_t profiler_pass_runs(const RunArgs& args, std::uint64_t iterations) {
+  if (args.profiler != "none" && args.profiler != "heaptrack") {
+    throw InputError(fmt::format("--profiler '{}': unknown (known: none, heaptrack)", args.profiler));
+  }
+  if (args.profiler == "none") {
+    if (args.profiler_runs) {
+      throw InputError(fmt::format("--profiler-runs '{}': needs --profiler heaptrack", *args.profiler_runs));
+    }
+    return 0;
+  }
+  if (!args.profiler_runs) return std::min(harness::kDefaultProfilerRuns, iterations);
+  std::uint64_t runs = harness::parse_count(*args.profiler_runs, "--profiler-runs");
+  if (runs == 0 || runs > iterations) {
+    throw InputError(fmt::format("--profiler-runs '{}': must be between 1 and --iterations ({})",
+                                 *args.profiler_runs, iterations));
+  }
+  return runs;
+}
 
 int soak_and_report(const RunArgs& args, const harness::SoakConfig& config,
                     const harness::WorkloadSource& source);
@@ -143,6 +167,7 @@ harness::SoakConfig make_soak_config(const RunArgs& args, const std::vector<std:
   }
   if (args.max_failures) config.max_failures = harness::parse_count(*args.max_failures, "--max-failures");
   config.stacks = parse_stack_options(args);
+  profiler_pass_runs(args, config.iterations);  // validated here, before anything is created
   config.command_line = argv;
   return config;
 }
@@ -199,6 +224,23 @@ int soak_and_report(const RunArgs& args, const harness::SoakConfig& config,
   if (!args.quiet)
     std::cerr << fmt::format("memsoak: soaking {} into {}\n", config.scenario, run_dir.string());
   harness::SoakResult result = harness::run_soak(config, source, run_dir, options);
+  if (const std::uint64_t runs = profiler_pass_runs(args, config.iterations); runs > 0) {
+    harness::HeaptrackPassOptions pass;
+    pass.runs = runs;
+    pass.external_workload = !source.in_memsoak();
+    pass.run_timeout_ms = config.run_timeout_ms;
+    pass.quiet = args.quiet;
+    if (result.interrupted_by_signal != 0) {
+      harness::HeaptrackRecord skipped;
+      skipped.runs = runs;
+      skipped.status = "failed";
+      skipped.reason =
+          fmt::format("not run: the soak was stopped by {}", strsignal(result.interrupted_by_signal));
+      skipped.write(run_dir);
+    } else {
+      result.interrupted_by_signal = harness::run_heaptrack_pass(run_dir, pass).stop_signal;
+    }
+  }
   int code = finish_report(run_dir, args.quiet);
   if (result.interrupted_by_signal != 0) {
     std::cerr << fmt::format("memsoak: stopped by {}; the report covers the runs measured so far\n",
@@ -257,6 +299,11 @@ std::function<int()> add_run_command(CLI::App& app, const std::vector<std::strin
       ->capture_default_str();
   cmd->add_option("--stack-depth", args->stack_depth, "frames kept per sampled stack, 1 to 64")
       ->capture_default_str();
+  cmd->add_option("--profiler", args->profiler,
+                  "after the soak, an extra in-process pass under a profiler: none, heaptrack")
+      ->capture_default_str();
+  cmd->add_option("--profiler-runs", args->profiler_runs,
+                  "runs of the profiler pass (default: 200, at most --iterations)");
   cmd->add_flag("--quiet", args->quiet, "no progress or summary; print only the report path");
   return [cmd, args, &command_line] { return cmd->parsed() ? run(*args, command_line) : -1; };
 }
@@ -267,7 +314,13 @@ std::function<int()> add_internal_commands(CLI::App& app) {
   entry->allow_extras()->prefix_command();
   CLI::App* one_run = app.add_subcommand(harness::SpawnInvocation::kCommand, "")->group("");
   one_run->allow_extras()->prefix_command();
-  return [entry, one_run]() -> int {
+  CLI::App* profile = app.add_subcommand(harness::ProfileInvocation::kCommand, "")->group("");
+  profile->allow_extras()->prefix_command();
+  return [entry, one_run, profile]() -> int {
+    if (profile->parsed()) {
+      harness::run_profile_invocation(harness::ProfileInvocation::parse(profile->remaining()),
+                                      recorded_workload);
+    }
     if (entry->parsed()) {
       return harness::run_entry_invocation(harness::EntryInvocation::parse(entry->remaining()),
                                            recorded_workload);

@@ -11,6 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libopenblas-dev python3 python3-numpy libunwind-dev libdw-dev
   libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0
+  heaptrack zstd
 )
 missing=()
 for p in "${packages[@]}"; do
