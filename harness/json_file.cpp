@@ -16,17 +16,27 @@ namespace {
 
 template <typename Json>
 void write_json_atomically(const fs::path& path, const Json& value) {
-  fs::path temp = path;
-  temp += ".tmp";
-  {
-    std::ofstream out(temp);
-    out << value.dump(2) << '\n';
-    if (!out.flush()) throw std::system_error(errno, std::generic_category(), temp.string());
-  }
-  fs::rename(temp, path);
+  write_text_file(path, value.dump(2) + '\n');
 }
 
 }  // namespace
+
+void write_text_file(const fs::path& path, const std::string& text) {
+  fs::path temp = path;
+  temp += ".tmp";
+  try {
+    {
+      std::ofstream out(temp);
+      out << text;
+      if (!out.flush()) throw std::system_error(errno, std::generic_category(), temp.string());
+    }
+    fs::rename(temp, path);
+  } catch (...) {
+    std::error_code ignored;
+    fs::remove(temp, ignored);
+    throw;
+  }
+}
 
 void write_json_file(const fs::path& path, const nlohmann::json& value) {
   write_json_atomically(path, value);

@@ -10,6 +10,9 @@ namespace memsoak::harness {
 void write_json_file(const std::filesystem::path& path, const nlohmann::json& value);
 void write_json_file(const std::filesystem::path& path, const nlohmann::ordered_json& value);
 
+// The same for any text.
+void write_text_file(const std::filesystem::path& path, const std::string& text);
+
 inline constexpr int kMaxJsonDepth = 64;
 
 // Reads a JSON file; throws InputError naming the file when it is missing, not JSON, or nested

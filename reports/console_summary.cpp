@@ -3,6 +3,9 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
+#include <optional>
+
 #include "harness/units.h"
 #include "reports/writer.h"
 
@@ -29,6 +32,20 @@ std::string heaptrack_line(const HeaptrackSummary& h) {
                      h.data_file.value_or(""));
 }
 
+// "    where: fn (file.cpp:77) +4.0 KiB/run" for the strategy's fastest-growing suspect.
+std::optional<std::string> top_suspect_line(const Report& report, const StrategyReport& s) {
+  for (const LeakSuspect& l : report.leak_suspects) {
+    if (l.strategy != s.strategy || l.allocator != s.allocator || l.frames.empty()) continue;
+    const SymbolFrame& f = l.frames.front();
+    std::string where = f.file.empty()
+                            ? f.module
+                            : fmt::format("{}:{}", std::filesystem::path(f.file).filename().string(), f.line);
+    return fmt::format("  {:<20} grows at {} ({}) {}/run", "", f.function, where,
+                       signed_bytes(l.growth_bytes_per_run));
+  }
+  return std::nullopt;
+}
+
 std::string summary_line(const StrategyReport& s) {
   std::string label = s.allocator == "glibc" ? s.strategy : fmt::format("{} [{}]", s.strategy, s.allocator);
   std::string line = fmt::format("  {:<20} {:<12} {}  {}", label, verdict_name(s.classification.verdict),
@@ -52,7 +69,10 @@ class ConsoleSummaryWriter final : public ReportWriter {
   std::string_view name() const override { return "console summary"; }
   void write(const Report& report, const WriterTarget& target) const override {
     if (target.console == nullptr) return;
-    for (const auto& s : report.strategies) *target.console << summary_line(s) << '\n';
+    for (const auto& s : report.strategies) {
+      *target.console << summary_line(s) << '\n';
+      if (auto line = top_suspect_line(report, s)) *target.console << *line << '\n';
+    }
     if (report.heaptrack) *target.console << heaptrack_line(*report.heaptrack) << '\n';
   }
 };

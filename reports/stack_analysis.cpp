@@ -110,6 +110,7 @@ LeakSuspect suspect_of(const StrategyReport& s, const std::string& fingerprint, 
 // Long-lived processes: the epochs after warm-up of the process with the most of them.
 void suspects_from_epochs(const EntryStacks& entry, const StrategyReport& s, std::uint64_t warmup,
                           std::uint64_t epoch_runs, std::vector<LeakSuspect>& out) {
+  const std::uint64_t mean_bytes = entry.mean_bytes.value_or(harness::kMaxStackSampleBytes);
   const std::vector<Epoch>* best = nullptr;
   std::vector<const Epoch*> regular;
   for (const auto& [pid, epochs] : entry.epochs) {
@@ -124,6 +125,7 @@ void suspects_from_epochs(const EntryStacks& entry, const StrategyReport& s, std
   }
   if (best == nullptr || regular.size() < 4) return;
   const Epoch& last = best->back();
+  const bool one_process = entry.epochs.size() == 1;
   for (const auto& [fingerprint, site] : entry.sites) {
     std::vector<double> y;
     for (const Epoch* e : regular) {
@@ -135,7 +137,18 @@ void suspects_from_epochs(const EntryStacks& entry, const StrategyReport& s, std
     const std::span<const double> tail(y.data() + y.size() - std::max<std::size_t>(3, y.size() / 3),
                                        std::max<std::size_t>(3, y.size() / 3));
     const TrendEstimate tail_trend = theil_sen(tail);
-    if (trend.slope <= 0 || trend.ci_low <= 0 || tail_trend.slope < 0.5 * trend.slope) continue;
+    // Growing over the whole series and still, significantly, over its last third: a cache that
+    // filled early and then only churns is not a suspect. The epochs' estimates are correlated
+    // (a sampled block stays in every epoch while it lives), so the last third's growth must also
+    // stand out from the sampling noise of the estimate itself, about sqrt(mean x live bytes).
+    const double tail_growth = tail_trend.slope * static_cast<double>(tail.size() - 1);
+    const double noise = std::sqrt(static_cast<double>(mean_bytes) * std::max(0.0, y.back()));
+    // A recycled worker lives too few epochs for a last third of its own: its whole growth must
+    // stand out from the noise instead (the worker is replaced anyway; nothing plateaus there).
+    const bool grows = one_process ? tail_trend.ci_low > 0 && tail_trend.slope >= 0.5 * trend.slope &&
+                                         tail_growth >= 3 * noise
+                                   : trend.slope * static_cast<double>(y.size() - 1) >= 3 * noise;
+    if (trend.slope <= 0 || trend.ci_low <= 0 || !grows) continue;
     LeakSuspect l = suspect_of(s, fingerprint, site, "epochs");
     const auto k = static_cast<double>(epoch_runs);
     l.growth_bytes_per_run = trend.slope / k;

@@ -17,7 +17,8 @@ inline constexpr std::size_t kMaxSuspectsPerStrategy = 20;
 // A process that serves many runs (in-process, a recycled worker) wrote the estimated live bytes
 // of each stack every few runs (an epoch); a stack's growth is the Theil–Sen slope over the
 // epochs after warm-up, with its interval, and it is a suspect when the interval is above zero
-// and it still grows over the last third (a cache that filled and stopped is not a suspect).
+// and the slope over the last third is significantly positive too, at least half the whole
+// slope (a cache that filled and then only churns is not a suspect).
 // A one-run process wrote what its run left live; a stack's growth is the mean over the
 // strategy's analysed runs, with a normal interval, and it is a suspect when that interval is
 // above zero. Throws InputError for a malformed artifact.

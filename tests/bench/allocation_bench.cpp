@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/stack_sampling.h"
 #include "scenarios/synthetic.h"
 
 namespace {
@@ -44,4 +45,19 @@ BENCHMARK(BM_StringsAndVectors);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+// MEMSOAK_BENCH_STACK_SAMPLE=SIZE (bytes; 0: every allocation) turns stack sampling on in the
+// counted build, as a soak does (harness/stack_sampling.h).
+extern "C" int memsoak_stacks_configure(const MemsoakStackPlan* plan) noexcept __attribute__((weak));
+
+int main(int argc, char** argv) {
+  if (const char* mean = std::getenv("MEMSOAK_BENCH_STACK_SAMPLE");
+      mean != nullptr && &memsoak_stacks_configure) {
+    MemsoakStackPlan plan{std::strtoull(mean, nullptr, 10), 0, memsoak::harness::kDefaultStackDepth, 1, 0, 1};
+    if (memsoak_stacks_configure(&plan) != 0) return 1;
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

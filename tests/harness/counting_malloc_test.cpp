@@ -5,6 +5,8 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "harness/heap_counters.h"
+#include "harness/stack_sampling.h"
 
 namespace memsoak::harness {
 namespace {
@@ -174,6 +177,45 @@ TEST(CountingMalloc, ReadingFromASignalHandlerThatInterruptsTheAllocatorKeepsThe
   // counted.
   EXPECT_GE(g_min_blocks_seen.load(), before.live_blocks - 64);
   EXPECT_LE(g_max_blocks_seen.load(), before.live_blocks + kLive + 1 + 64);
+}
+
+// Every allocation's stack is taken (unwinding included) while three threads allocate, and the
+// process forks meanwhile: each child allocates, unwinds and exits; none may hang on a lock a
+// thread held at the fork, and the counters stay balanced. This test runs last in its binary: the
+// sampler, once started, stays on.
+TEST(CountingMalloc, ZForkWhileThreadsAllocateUnderStackSamplingNeitherCrashesNorHangs) {
+  SoakConfig config;
+  config.stacks.sample_bytes = 0;  // every allocation
+  config.iterations = 100;
+  config.warmup = 0;
+  start_stack_sampling(config);
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 3; ++t) {
+    threads.emplace_back([&stop] {
+      while (!stop.load()) {
+        std::vector<std::unique_ptr<std::string>> v;
+        for (int i = 0; i < 64; ++i) v.push_back(std::make_unique<std::string>(100 + i, 'x'));
+      }
+    });
+  }
+  for (int i = 0; i < 100; ++i) {
+    pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      alarm(10);  // a deadlock ends as SIGALRM, not as a hung test
+      stack_run_begin(static_cast<std::uint64_t>(i), true);
+      std::vector<std::unique_ptr<std::string>> v;
+      for (int j = 0; j < 100; ++j) v.push_back(std::make_unique<std::string>(200, 'y'));
+      stack_run_end(static_cast<std::uint64_t>(i));
+      _exit(0);
+    }
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child " << i << " status " << status;
+  }
+  stop = true;
+  for (auto& t : threads) t.join();
 }
 
 }  // namespace

@@ -1,0 +1,119 @@
+// Allocation stacks on real soaks (label "soak"): the top leak suspect names the leaking function
+// under every strategy, in a re-executed entry under jemalloc, and for the reranker's leak modes
+// (where heaptrack's top leaked stack names the same function); no suspects where nothing leaks;
+// the estimated growth is close to the exact counters; threads and forks under the tracker.
+#include <gtest/gtest.h>
+
+#include "tests/tools/run_memsoak.h"
+
+namespace memsoak::testing {
+namespace {
+
+class Stacks : public MemsoakTest {
+ protected:
+  nlohmann::json soak(const std::vector<std::string>& extra) {
+    std::filesystem::remove_all(work_ / "run");
+    std::vector<std::string> args = {"run", "--out", "run", "--quiet"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    CommandResult r = memsoak(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return report("run");
+  }
+};
+
+// The fastest-growing suspect of a strategy (and allocator), or null.
+nlohmann::json top_suspect(const nlohmann::json& report, const std::string& strategy,
+                           const std::string& allocator = "glibc") {
+  for (const auto& l : report["leak_suspects"]) {
+    if (l["strategy"] == strategy && l["allocator"] == allocator) return l;
+  }
+  return nullptr;
+}
+
+bool names(const nlohmann::json& suspect, const std::string& function) {
+  for (const auto& f : suspect["frames"]) {
+    if (f["function"].get<std::string>().find(function) != std::string::npos) return true;
+  }
+  return false;
+}
+
+std::size_t suspects_of(const nlohmann::json& report, const std::string& strategy) {
+  std::size_t n = 0;
+  for (const auto& l : report["leak_suspects"]) n += l["strategy"] == strategy;
+  return n;
+}
+
+TEST_F(Stacks, EveryStrategyNamesTheLeakingFunction) {
+  for (const char* leak : {"dropped:4KiB", "cache:2KiB"}) {
+    nlohmann::json r = soak({"--workload", "synthetic", "--leak", leak, "--strategy",
+                             "in-process,fork,zygote,recycle:50,spawn", "--allocator", "glibc,jemalloc",
+                             "--iterations", "400"});
+    EXPECT_TRUE(r["stacks_sampled"].get<bool>());
+    for (const char* allocator : {"glibc", "jemalloc"}) {
+      for (const char* strategy : {"in-process", "fork", "zygote", "recycle:50", "spawn"}) {
+        nlohmann::json top = top_suspect(r, strategy, allocator);
+        ASSERT_FALSE(top.is_null()) << leak << " " << strategy << " " << allocator << ": no suspect";
+        EXPECT_TRUE(names(top, "SyntheticWorkload::")) << leak << " " << strategy << " " << top.dump();
+        EXPECT_GT(top["growth_interval"][0].get<double>(), 0);
+      }
+    }
+    EXPECT_TRUE(std::filesystem::file_size(work_ / "run" / "stacks-growth.folded") > 0);
+  }
+}
+
+TEST_F(Stacks, NothingIsSuspectedWhereNothingLeaks) {
+  for (const char* leak : {"none", "bounded:100x4096"}) {
+    nlohmann::json r =
+        soak({"--workload", "synthetic", "--leak", leak, "--strategy", "in-process", "--iterations", "1000"});
+    EXPECT_EQ(suspects_of(r, "in-process"), 0u) << leak << ": " << r["leak_suspects"].dump();
+  }
+  nlohmann::json r = soak({"--workload", "reranker", "--leak", "bounded-cache", "--strategy", "in-process",
+                           "--iterations", "300"});
+  EXPECT_EQ(suspects_of(r, "in-process"), 0u) << r["leak_suspects"].dump();
+}
+
+// Growth of the top suspect within 15 % of the exact live-heap rate over 2000 runs, at the
+// data-chosen mean and at the largest fixed one (512 KiB, with a leak large enough to be sampled
+// a few hundred times).
+TEST_F(Stacks, EstimatedGrowthMatchesTheExactCounters) {
+  for (const auto& [leak, sample] :
+       {std::pair{"dropped:4KiB", "auto"}, std::pair{"dropped:64KiB", "512KiB"}}) {
+    nlohmann::json r = soak({"--workload", "synthetic", "--leak", leak, "--strategy", "in-process",
+                             "--iterations", "2000", "--stack-sample", sample});
+    const double exact = r["strategies"][0]["heap_growth_bytes_per_run"].get<double>();
+    nlohmann::json top = top_suspect(r, "in-process");
+    ASSERT_FALSE(top.is_null()) << leak;
+    EXPECT_NEAR(top["growth_bytes_per_run"].get<double>(), exact, 0.15 * exact) << leak << " at " << sample;
+  }
+}
+
+TEST_F(Stacks, RerankerLeakSitesMatchHeaptrack) {
+  const std::vector<std::pair<std::string, std::string>> modes = {{"model-registry", "SafetensorsFile::load"},
+                                                                  {"tokenizer-memo", "memo_encode"},
+                                                                  {"dropped-buffer", "drop_score_buffer"},
+                                                                  {"fragmentation", "fragment_heap"}};
+  for (const auto& [leak, function] : modes) {
+    nlohmann::json r = soak({"--workload", "reranker", "--leak", leak, "--strategy", "in-process,zygote",
+                             "--iterations", "300", "--profiler", "heaptrack", "--profiler-runs", "150"});
+    for (const char* strategy : {"in-process", "zygote"}) {
+      nlohmann::json top = top_suspect(r, strategy);
+      ASSERT_FALSE(top.is_null()) << leak << " " << strategy;
+      EXPECT_TRUE(names(top, function)) << leak << " " << strategy << ": " << top["frames"].dump();
+    }
+    if (r["heaptrack"].is_null() || r["heaptrack"]["status"] != "ok") continue;  // heaptrack not installed
+    const std::string heaptrack_top = r["heaptrack"]["top_leaked_stacks"][0]["function"];
+    EXPECT_NE(heaptrack_top.find(function), std::string::npos)
+        << leak << ": heaptrack's top is " << heaptrack_top;
+  }
+}
+
+// New threads every run, and forks while threads allocate, with every allocation's stack taken.
+TEST_F(Stacks, ThreadsAndForksUnderTheTrackerNeitherCrashNorHang) {
+  nlohmann::json r =
+      soak({"--workload", "reranker", "--leak", "thread-churn", "--strategy", "in-process,fork",
+            "--iterations", "60", "--stack-sample", "0", "--run-timeout", "60s"});
+  for (const auto& s : r["strategies"]) EXPECT_EQ(s["failed_runs"], 0) << s["strategy"];
+}
+
+}  // namespace
+}  // namespace memsoak::testing
