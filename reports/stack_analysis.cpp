@@ -52,7 +52,8 @@ std::vector<SymbolFrame> symbolize(const StackDump& dump, const DumpedStack& sta
     if (f.module == kNoModule) {
       frames.push_back({fmt::format("0x{:x}", f.offset), "", 0, ""});
     } else {
-      frames.push_back(symbols.resolve(dump.modules[f.module], f.offset));
+      const std::vector<SymbolFrame>& resolved = symbols.resolve(dump.modules[f.module], f.offset);
+      frames.insert(frames.end(), resolved.begin(), resolved.end());
     }
   }
   auto first_caller =

@@ -2,6 +2,8 @@
 #include "reports/stack_dump.h"
 
 #include <cxxabi.h>
+#include <dwarf.h>
+#include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <fmt/format.h>
 
@@ -163,32 +165,94 @@ Symbolizer::Module& Symbolizer::module_for(const DumpedModule& wanted) {
   return *modules_.emplace(key, std::move(m)).first->second;
 }
 
-const SymbolFrame& Symbolizer::resolve(const DumpedModule& wanted, std::uint64_t offset) {
+namespace {
+
+// The name of a subprogram or inlined subroutine DIE: its linkage name demangled, else its plain
+// name (both looked up through DW_AT_abstract_origin / DW_AT_specification).
+std::string die_function_name(Dwarf_Die* die) {
+  Dwarf_Attribute attr;
+  for (unsigned int name : {DW_AT_linkage_name, DW_AT_MIPS_linkage_name}) {
+    if (dwarf_attr_integrate(die, name, &attr) != nullptr) {
+      if (const char* linkage = dwarf_formstring(&attr)) return demangle(linkage);
+    }
+  }
+  const char* plain = dwarf_diename(die);
+  return plain != nullptr ? plain : "";
+}
+
+// Innermost first: for each DW_TAG_inlined_subroutine around `address`, its name and where its
+// caller called it (DW_AT_call_file/line). Empty without debug info.
+struct Inlined {
+  std::string function;
+  std::string call_file;
+  int call_line = 0;
+};
+std::vector<Inlined> inlined_at(Dwfl_Module* module, Dwarf_Addr address) {
+  std::vector<Inlined> chain;
+  Dwarf_Addr bias = 0;
+  Dwarf_Die* cu = dwfl_module_addrdie(module, address, &bias);
+  if (cu == nullptr) return chain;
+  Dwarf_Die* scopes = nullptr;
+  const int n = dwarf_getscopes(cu, address - bias, &scopes);
+  Dwarf_Files* files = nullptr;
+  std::size_t file_count = 0;
+  if (dwarf_getsrcfiles(cu, &files, &file_count) != 0) files = nullptr;
+  for (int i = 0; i < n; ++i) {
+    if (dwarf_tag(&scopes[i]) != DW_TAG_inlined_subroutine) continue;
+    Inlined in;
+    in.function = die_function_name(&scopes[i]);
+    Dwarf_Attribute attr;
+    Dwarf_Word value = 0;
+    if (dwarf_attr(&scopes[i], DW_AT_call_line, &attr) != nullptr && dwarf_formudata(&attr, &value) == 0)
+      in.call_line = static_cast<int>(value);
+    if (files != nullptr && dwarf_attr(&scopes[i], DW_AT_call_file, &attr) != nullptr &&
+        dwarf_formudata(&attr, &value) == 0 && value < file_count) {
+      if (const char* file = dwarf_filesrc(files, value, nullptr, nullptr)) in.call_file = file;
+    }
+    if (!in.function.empty()) chain.push_back(std::move(in));
+  }
+  std::free(scopes);
+  return chain;
+}
+
+}  // namespace
+
+const std::vector<SymbolFrame>& Symbolizer::resolve(const DumpedModule& wanted, std::uint64_t offset) {
   auto key = std::make_pair(wanted.path + '\n' + wanted.build_id, offset);
   auto it = cache_.find(key);
   if (it != cache_.end()) return it->second;
   Module& m = module_for(wanted);
-  SymbolFrame frame;
-  frame.module = m.name;
-  frame.function = fmt::format("0x{:x}", offset);
+  SymbolFrame outer;
+  outer.module = m.name;
+  outer.function = fmt::format("0x{:x}", offset);
+  std::vector<SymbolFrame> frames;
   if (m.module != nullptr && offset > 0) {
     const Dwarf_Addr address = offset - 1 + m.bias;
-    if (const char* name = dwfl_module_addrname(m.module, address)) frame.function = demangle(name);
+    if (const char* name = dwfl_module_addrname(m.module, address)) outer.function = demangle(name);
+    SymbolFrame here;  // the innermost function's line
     if (Dwfl_Line* line = dwfl_module_getsrc(m.module, address)) {
-      int lineno = 0;
-      if (const char* file = dwfl_lineinfo(line, nullptr, &lineno, nullptr, nullptr, nullptr)) {
-        frame.file = file;
-        frame.line = lineno;
-      }
+      if (const char* file = dwfl_lineinfo(line, nullptr, &here.line, nullptr, nullptr, nullptr))
+        here.file = file;
     }
+    // Each inlined function is at the line its inner neighbour was called from.
+    for (Inlined& in : inlined_at(m.module, address)) {
+      frames.push_back({std::move(in.function), here.file, here.line, m.name});
+      here.file = std::move(in.call_file);
+      here.line = in.call_line;
+    }
+    outer.file = here.file;
+    outer.line = here.line;
   }
-  return cache_.emplace(key, std::move(frame)).first->second;
+  frames.push_back(std::move(outer));
+  return cache_.emplace(key, std::move(frames)).first->second;
 }
 
 bool is_allocator_frame(const SymbolFrame& frame) {
-  static constexpr std::array<std::string_view, 9> kAllocators = {
-      "malloc",         "calloc", "realloc", "memalign", "aligned_alloc",
-      "posix_memalign", "valloc", "pvalloc", "free"};
+  // The interposer's own helpers appear by their plain names when inlined (count_alloc,
+  // new_or_throw) and qualified when not.
+  static constexpr std::array<std::string_view, 12> kAllocators = {
+      "malloc", "calloc",  "realloc", "memalign",    "aligned_alloc", "posix_memalign",
+      "valloc", "pvalloc", "free",    "count_alloc", "new_or_throw",  "new_or_null"};
   std::string_view f = frame.function;
   for (std::string_view a : kAllocators) {
     if (f == a) return true;

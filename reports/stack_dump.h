@@ -58,14 +58,16 @@ class Symbolizer {
   ~Symbolizer();
   Symbolizer(const Symbolizer&) = delete;
   Symbolizer& operator=(const Symbolizer&) = delete;
-  // `offset` is a return address: the call is looked up one byte before it.
-  const SymbolFrame& resolve(const DumpedModule& module, std::uint64_t offset);
+  // The frames of one return address (the call is looked up one byte before it), innermost
+  // first: the functions inlined there (from the debug info) and then the function the address
+  // is in, each with the source line it was at.
+  const std::vector<SymbolFrame>& resolve(const DumpedModule& module, std::uint64_t offset);
 
  private:
   struct Module;
   Module& module_for(const DumpedModule& module);
   std::map<std::string, std::unique_ptr<Module>> modules_;
-  std::map<std::pair<std::string, std::uint64_t>, SymbolFrame> cache_;
+  std::map<std::pair<std::string, std::uint64_t>, std::vector<SymbolFrame>> cache_;
 };
 
 // True for a frame of the allocator or of memsoak's tracker (malloc, operator new, the sampler):

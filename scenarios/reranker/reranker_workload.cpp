@@ -98,10 +98,7 @@ class RerankerWorkload final : public harness::Workload {
     }
   }
 
-  // The leak helpers are never inlined, so that allocation stacks name them: memsoak's symbolizer
-  // names the function a return address is in, not functions inlined into it.
-  [[gnu::noinline]] const std::vector<std::int32_t>& memo_encode(const std::string& text,
-                                                                 std::uint64_t run_index) {
+  const std::vector<std::int32_t>& memo_encode(const std::string& text, std::uint64_t run_index) {
     std::string key = text;
     key += '\x1f';
     key += std::to_string(run_index);  // the run index in the key is the leak: no entry is reused
@@ -135,7 +132,7 @@ class RerankerWorkload final : public harness::Workload {
     return ranked;
   }
 
-  [[gnu::noinline]] static void drop_score_buffer(const std::vector<Ranked>& ranked, std::size_t n_docs) {
+  static void drop_score_buffer(const std::vector<Ranked>& ranked, std::size_t n_docs) {
     const std::size_t count = n_docs * kDroppedBytesPerDoc / sizeof(float);
     auto* buffer = new float[count];  // never deleted: this is the leak
     for (std::size_t i = 0; i < count; ++i)
@@ -143,7 +140,7 @@ class RerankerWorkload final : public harness::Workload {
     g_last_dropped_buffer = buffer;
   }
 
-  [[gnu::noinline]] void fragment_heap(std::uint64_t run_index) {
+  void fragment_heap(std::uint64_t run_index) {
     std::vector<std::unique_ptr<char[]>> blocks(kFragmentBlocks);
     SplitMix64 sizes(run_index);
     for (std::size_t i = 0; i < kFragmentBlocks; ++i) {
