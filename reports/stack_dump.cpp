@@ -192,8 +192,15 @@ std::vector<Inlined> inlined_at(Dwfl_Module* module, Dwarf_Addr address) {
   Dwarf_Addr bias = 0;
   Dwarf_Die* cu = dwfl_module_addrdie(module, address, &bias);
   if (cu == nullptr) return chain;
+  // dwarf_getscopes gives the innermost scope at the address; the DIEs that contain that one
+  // (dwarf_getscopes_die) are the concrete chain of functions inlined into each other.
+  Dwarf_Die* at_address = nullptr;
+  const int found = dwarf_getscopes(cu, address - bias, &at_address);
+  if (found <= 0) return chain;
+  Dwarf_Die innermost = at_address[0];
+  std::free(at_address);
   Dwarf_Die* scopes = nullptr;
-  const int n = dwarf_getscopes(cu, address - bias, &scopes);
+  const int n = dwarf_getscopes_die(&innermost, &scopes);
   Dwarf_Files* files = nullptr;
   std::size_t file_count = 0;
   if (dwarf_getsrcfiles(cu, &files, &file_count) != 0) files = nullptr;
