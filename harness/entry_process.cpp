@@ -111,6 +111,9 @@ StrategyContext make_strategy_context(const RunManifest& manifest, std::uint32_t
   context.seed = config.seed;
   if (source.in_memsoak()) context.spawn = SpawnInvocation{std::filesystem::absolute(run_dir), index, 0};
   context.worker_log_path = (run_dir / "run.log").string();
+  if (source.kind == WorkloadSource::Kind::kExternal && config.exec_tracker) {
+    context.tracker_library = manifest.exec_tracker_library.value_or("");
+  }
   return context;
 }
 

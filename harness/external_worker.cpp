@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "harness/errors.h"
+#include "harness/exec_tracker.h"
 #include "harness/internal/clock.h"
 #include "harness/posix.h"
 #include "harness/process_tree.h"
@@ -63,13 +64,25 @@ void close_fd(int& fd) noexcept {
   fd = -1;
 }
 
-// memsoak's environment with MEMSOAK_WORKER=1 (replacing any inherited value).
-std::vector<std::string> worker_environment() {
+// memsoak's environment with MEMSOAK_WORKER=1 (replacing any inherited value) and, with the
+// tracker, its region's path and the library first in LD_PRELOAD (before any inherited entries).
+std::vector<std::string> worker_environment(const std::string& tracker_library, const std::string& region) {
   std::vector<std::string> env;
+  std::string preload = tracker_library;
   for (char** entry = environ; *entry != nullptr; ++entry) {
-    if (!std::string_view(*entry).starts_with("MEMSOAK_WORKER=")) env.emplace_back(*entry);
+    std::string_view text(*entry);
+    if (text.starts_with("MEMSOAK_WORKER=") || text.starts_with("MEMSOAK_TRACKER_SHM=")) continue;
+    if (!tracker_library.empty() && text.starts_with("LD_PRELOAD=")) {
+      if (text.size() > 11) preload += ":" + std::string(text.substr(11));
+      continue;
+    }
+    env.emplace_back(text);
   }
   env.emplace_back("MEMSOAK_WORKER=1");
+  if (!tracker_library.empty()) {
+    env.push_back("LD_PRELOAD=" + preload);
+    env.push_back(std::string(kTrackerShmVariable) + "=" + region);
+  }
   return env;
 }
 
@@ -255,7 +268,9 @@ void ExternalWorker::spawn() {
     if (log.get() < 0) throw_errno(options_.stderr_log_path.c_str());
     raise_above_stdio(log);
   }
-  std::vector<std::string> env = worker_environment();
+  if (!options_.tracker_library.empty()) tracker_ = std::make_unique<TrackerRegionOwner>();
+  std::vector<std::string> env =
+      worker_environment(options_.tracker_library, tracker_ ? tracker_->path() : "");
   std::vector<char*> envp;
   envp.reserve(env.size() + 1);
   for (std::string& entry : env) envp.push_back(entry.data());
@@ -357,8 +372,19 @@ RunOutcome ExternalWorker::fail(RunOutcome outcome, std::string reason) {
   broken_ = true;
   outcome.ok = false;
   outcome.failure = std::move(reason);
-  outcome.worker = sample_process_tree(pid_);
+  outcome.worker = sample_tree();
   return outcome;
+}
+
+ProcessSample ExternalWorker::sample_tree() {
+  ProcessSample sample = sample_process_tree(pid_);
+  if (!tracker_) return sample;
+  tracker_reading_ = tracker_->read(pid_);
+  if (tracker_reading_->complete()) {
+    sample.heap_live_bytes = tracker_reading_->heap_bytes + tracker_reading_->mmap_bytes;
+    sample.heap_live_blocks = tracker_reading_->heap_blocks + tracker_reading_->mmap_count;
+  }
+  return sample;
 }
 
 RunOutcome ExternalWorker::run(std::uint64_t run_index) {
@@ -375,7 +401,7 @@ RunOutcome ExternalWorker::run(std::uint64_t run_index) {
     std::string due = "the answer to RUN " + std::to_string(run_index);
     return fail(outcome, describe_failed_read(status, due, options_.run_timeout_ms));
   }
-  outcome.worker = sample_process_tree(pid_);
+  outcome.worker = sample_tree();
   return outcome;
 }
 
@@ -406,6 +432,7 @@ WorkerExit ExternalWorker::stop() noexcept {
   reap_group(pid_);
   close_fd(stdout_fd_);
   reader_.clear();
+  tracker_.reset();
   pid_ = 0;
   last_exit_ = exit;
   return last_exit_;

@@ -4,9 +4,12 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "harness/exec_tracker.h"
 #include "harness/internal/line_reader.h"
 #include "harness/sample.h"
 #include "harness/strategy.h"
@@ -26,6 +29,10 @@ struct ExternalWorkerOptions {
   // Process-wide (orphans of any other child come here too) and not inherited by fork, hence an
   // option.
   bool adopt_orphans = true;
+  // The exec tracker (harness/exec_tracker.h): the absolute path of libmemsoak_tracker.so, put
+  // first in the worker's LD_PRELOAD with a shared region of its own in MEMSOAK_TRACKER_SHM; run()
+  // then reads the tree's live heap from it. Empty: no tracker, the heap is not measured.
+  std::string tracker_library;
 };
 
 // How a worker ended, from stop().
@@ -70,8 +77,10 @@ class ExternalWorker {
   // last_exit()) and broken(). Call once.
   WorkerStart start();
 
-  // Writes `RUN run_index`, waits for one line and samples the process tree. ERR is a failed run
-  // of a worker that stays usable; anything else that is not OK (a bad line, end of output, no
+  // Writes `RUN run_index`, waits for one line and samples the process tree (with the tracker:
+  // heap_live_bytes is the tree's malloc bytes plus its anonymous mappings, heap_live_blocks its
+  // blocks plus mappings, when every live process of the tree reported; see tracker_reading()). ERR is a
+  // failed run of a worker that stays usable; anything else that is not OK (a bad line, end of output, no
   // answer within run_timeout_ms, output before RUN) also makes the worker broken(): the caller
   // replaces it. latency_ns is from the write to the answer; worker_peak_rss_bytes, work_ns and
   // setup_ns are not measured here.
@@ -85,6 +94,8 @@ class ExternalWorker {
   bool broken() const noexcept { return broken_; }
   pid_t pid() const noexcept { return pid_; }  // the shell (= the process group); 0 when not running
   const WorkerExit& last_exit() const noexcept { return last_exit_; }
+  // What the tracker read after the last run; nullopt without the tracker.
+  const std::optional<TrackerReading>& tracker_reading() const noexcept { return tracker_reading_; }
 
  private:
   void spawn();
@@ -104,6 +115,9 @@ class ExternalWorker {
   internal::LineReader reader_;
   std::string line_;
   WorkerExit last_exit_;
+  std::unique_ptr<TrackerRegionOwner> tracker_;
+  std::optional<TrackerReading> tracker_reading_;
+  ProcessSample sample_tree();
 };
 
 }  // namespace memsoak::harness

@@ -1,8 +1,13 @@
 // ExternalWorkerStrategy: the process strategies applied to an --exec worker (protocol v1).
+#include <fmt/format.h>
+
+#include <filesystem>
+
 #include "harness/external_worker.h"
 #include "harness/internal/clock.h"
 #include "harness/internal/strategies.h"
 #include "harness/internal/strategy_table.h"
+#include "harness/run_directory.h"
 
 namespace memsoak::harness::internal {
 namespace {
@@ -20,9 +25,11 @@ class ExternalWorkerStrategy final : public Strategy {
 
  private:
   RunOutcome run_unchecked(std::uint64_t run_index);
+  void note_silent_tracker();
   StrategyContext context_;
   WorkerLifetime lifetime_;
   std::unique_ptr<ExternalWorker> worker_;
+  bool noted_silent_tracker_ = false;
 };
 
 ExternalWorkerStrategy::ExternalWorkerStrategy(StrategySpec spec, StrategyContext context)
@@ -50,6 +57,7 @@ RunOutcome ExternalWorkerStrategy::run_unchecked(std::uint64_t run_index) {
     ExternalWorkerOptions options;
     options.command = context_.workload.command;
     options.stderr_log_path = context_.worker_log_path;
+    options.tracker_library = context_.tracker_library;
     if (context_.run_timeout_ms > 0)
       options.run_timeout_ms = options.ready_timeout_ms = context_.run_timeout_ms;
     worker_ = std::make_unique<ExternalWorker>(options);
@@ -66,6 +74,7 @@ RunOutcome ExternalWorkerStrategy::run_unchecked(std::uint64_t run_index) {
     setup_ns = start.setup_ns;
   }
   RunOutcome outcome = worker_->run(run_index);
+  note_silent_tracker();
   outcome.latency_ns = monotonic_ns() - t0;
   outcome.setup_ns = setup_ns;
   outcome.worker_id = lifetime_.worker_id();
@@ -75,6 +84,19 @@ RunOutcome ExternalWorkerStrategy::run_unchecked(std::uint64_t run_index) {
     worker_.reset();
   }
   return outcome;
+}
+
+// Once per strategy: a worker whose processes did not all report (a static binary, a program
+// that clears LD_PRELOAD) has no heap series, and its verdict uses RSS.
+void ExternalWorkerStrategy::note_silent_tracker() {
+  const std::optional<TrackerReading>& reading = worker_->tracker_reading();
+  if (noted_silent_tracker_ || !reading || reading->complete() || context_.worker_log_path.empty()) return;
+  noted_silent_tracker_ = true;
+  append_run_log(std::filesystem::path(context_.worker_log_path).parent_path(),
+                 fmt::format("exec tracker: {} of the worker's {} live processes did not report a heap "
+                             "(statically linked, or LD_PRELOAD not honoured): the live heap is not "
+                             "measured, verdicts use RSS",
+                             reading->silent, reading->silent + reading->reporting));
 }
 
 void ExternalWorkerStrategy::stop() noexcept {

@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "harness/errors.h"
+#include "harness/exec_tracker.h"
 #include "harness/heap_counters.h"
 #include "harness/json_file.h"
 #include "harness/run_directory.h"
@@ -227,6 +228,9 @@ RunManifest RunManifest::begin(const SoakConfig& config, const WorkloadSource& s
   m.source_kind = source.kind;
   m.exec_command = source.command;
   if (heap_counters_available()) m.heap_counters = "memsoak-counting-malloc";
+  if (source.kind == WorkloadSource::Kind::kExternal && config.exec_tracker) {
+    if (auto library = find_tracker_library()) m.exec_tracker_library = library->string();
+  }
   for (Allocator allocator : config.allocators) {
     for (const StrategySpec& spec : config.strategies) m.entries.push_back({spec, allocator, {}});
   }
@@ -273,6 +277,7 @@ OrderedJson RunManifest::to_json() const {
                                                      {"depth", config.stacks.depth}}
                                        : OrderedJson(nullptr)},
       {"heap_counters", or_null(heap_counters)},
+      {"exec_tracker", or_null(exec_tracker_library)},
       {"strategies", entry_list},
       {"interrupted_by_signal", or_null(interrupted_by_signal)},
       {"workload_info", config.workload_info},
@@ -312,6 +317,8 @@ RunManifest RunManifest::from_json(const Json& json, const std::string& where) {
   c.workload_request = f.has("workload_request") ? f.object("workload_request") : Json::object();
   read_source(m, f, version);
   m.heap_counters = f.optional_string("heap_counters");
+  m.exec_tracker_library = f.optional_string("exec_tracker");
+  c.exec_tracker = m.exec_tracker_library.has_value();
   const Json& entries = f.array("strategies");
   for (std::size_t i = 0; i < entries.size(); ++i)
     m.entries.push_back(read_entry(entries[i], where, i, version));

@@ -55,6 +55,8 @@ struct RunManifest {
   WorkloadSource::Kind source_kind = WorkloadSource::Kind::kNative;
   std::string exec_command;                  // the external worker's command
   std::optional<std::string> heap_counters;  // who counted the live heap, if anyone
+  // --exec with --exec-tracker on: the preload library the workers run with (absolute path).
+  std::optional<std::string> exec_tracker_library;
   std::vector<ManifestEntry> entries;
   std::optional<int> interrupted_by_signal;
   nlohmann::json environment = nlohmann::json::object();

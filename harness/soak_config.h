@@ -34,6 +34,9 @@ struct SoakConfig {
   std::uint64_t memory_limit_bytes = 0;  // 0: none
   std::uint64_t max_failures = 0;        // per strategy; 0: no limit
   StackOptions stacks;
+  // --exec-tracker: an external worker runs with libmemsoak_tracker.so preloaded and its live heap
+  // is read from it (harness/exec_tracker.h). Ignored for native workloads.
+  bool exec_tracker = true;
   std::vector<std::string> command_line;
   nlohmann::json workload_info = nlohmann::json::object();     // what the workload says of itself
   nlohmann::json workload_request = nlohmann::json::object();  // enough to rebuild it elsewhere

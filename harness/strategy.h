@@ -64,6 +64,8 @@ struct StrategyContext {
   // Without it, spawn is unavailable.
   std::optional<SpawnInvocation> spawn = std::nullopt;
   std::string worker_log_path = {};  // an external worker's stderr is appended here
+  // An external worker's exec tracker (ExternalWorkerOptions::tracker_library); empty: off.
+  std::string tracker_library = {};
 };
 
 // Throws InputError for a strategy that does not apply to external workers (zygote, spawn and

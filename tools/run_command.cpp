@@ -10,6 +10,7 @@
 
 #include "harness/allocators.h"
 #include "harness/errors.h"
+#include "harness/exec_tracker.h"
 #include "harness/heaptrack_pass.h"
 #include "harness/progress.h"
 #include "harness/run_directory.h"
@@ -51,6 +52,7 @@ struct RunArgs {
   std::optional<std::string> run_timeout;
   std::optional<std::string> memory_limit;
   std::optional<std::string> max_failures;
+  std::string exec_tracker = "on";
   std::string stack_sample = "auto";
   std::string stack_depth = "32";
   std::string profiler = "none";
@@ -167,6 +169,10 @@ harness::SoakConfig make_soak_config(const RunArgs& args, const std::vector<std:
   }
   if (args.max_failures) config.max_failures = harness::parse_count(*args.max_failures, "--max-failures");
   config.stacks = parse_stack_options(args);
+  if (args.exec_tracker != "on" && args.exec_tracker != "off") {
+    throw InputError(fmt::format("--exec-tracker '{}': must be on or off", args.exec_tracker));
+  }
+  config.exec_tracker = args.exec_tracker == "on";
   profiler_pass_runs(args, config.iterations);  // validated here, before anything is created
   config.command_line = argv;
   return config;
@@ -186,6 +192,12 @@ harness::WorkloadSource external_worker(const RunArgs& args, harness::SoakConfig
     throw InputError("--allocator: applies to native workloads only, not to an --exec worker");
   }
   harness::check_strategies_for_exec(config.strategies);
+  if (config.exec_tracker && !harness::find_tracker_library()) {
+    throw std::runtime_error(
+        fmt::format("--exec-tracker on: {} is neither next to memsoak nor where it was "
+                    "built; rebuild, or run with --exec-tracker off",
+                    harness::kTrackerLibraryName));
+  }
   config.workload = "exec";
   config.scenario = fmt::format("external worker: {}", *args.exec);
   config.workload_request = {{"name", "exec"}};
@@ -284,6 +296,10 @@ std::function<int()> add_run_command(CLI::App& app, const std::vector<std::strin
   cmd->add_option("--budget", args->budget, "fail (exit 1) on growth above SIZE per run, e.g. 1KiB");
   cmd->add_option("--seed", args->seed, "seed of the workload's inputs")->capture_default_str();
   cmd->add_option("--exec", args->exec, "an external worker speaking protocol v1 (docs/worker-protocol.md)");
+  cmd->add_option(
+         "--exec-tracker", args->exec_tracker,
+         "--exec: on preloads libmemsoak_tracker.so into the worker to read its live heap; off: RSS only")
+      ->capture_default_str();
   cmd->add_option("--plugin", args->plugin, "a workload plugin (scenarios/plugin/memsoak_plugin.h)");
   cmd->add_option("--plugin-config", args->plugin_config, "the plugin's configuration string");
   cmd->add_option("--allocator", args->allocators,

@@ -41,6 +41,8 @@ static_assert(std::is_trivially_destructible_v<ThreadDelta>);
 // constinit: no dynamic initialization, so no TLS wrapper call on the hot path.
 constinit thread_local ThreadDelta t_delta;
 
+std::atomic<const HeapMirror*> g_mirror{nullptr};
+
 pthread_key_t g_flush_key;
 std::atomic<bool> g_flush_key_ready{false};
 
@@ -67,6 +69,10 @@ class BusyScope {
 void flush(ThreadDelta& delta) noexcept {
   if (delta.bytes != 0) g_live_bytes.fetch_add(delta.bytes, std::memory_order_relaxed);
   if (delta.blocks != 0) g_live_blocks.fetch_add(delta.blocks, std::memory_order_relaxed);
+  if (const HeapMirror* mirror = g_mirror.load(std::memory_order_acquire)) {
+    mirror->bytes->fetch_add(delta.bytes, std::memory_order_relaxed);
+    mirror->blocks->fetch_add(delta.blocks, std::memory_order_relaxed);
+  }
   delta.bytes = delta.blocks = 0;
   delta.calls = 0;
 }
@@ -100,6 +106,19 @@ void count_heap_change(std::int64_t bytes, std::int64_t blocks) noexcept {
   delta.bytes += bytes;
   delta.blocks += blocks;
   if (++delta.calls >= kFlushCalls || delta.bytes > kFlushBytes || delta.bytes < -kFlushBytes) flush(delta);
+}
+
+void set_heap_mirror(const HeapMirror* mirror) noexcept {
+  g_mirror.store(nullptr, std::memory_order_release);
+  ThreadDelta& delta = t_delta;
+  if (!delta.busy.load(std::memory_order_relaxed)) {
+    BusyScope busy(delta);
+    flush(delta);
+  }
+  if (mirror == nullptr) return;
+  mirror->bytes->store(g_live_bytes.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  mirror->blocks->store(g_live_blocks.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  g_mirror.store(mirror, std::memory_order_release);
 }
 
 // Read by harness/heap_counters.cpp through a weak reference; its header states the guarantees.

@@ -29,6 +29,7 @@
 #include <new>
 
 #include "harness/tracker/internal/counters.h"
+#include "harness/tracker/internal/preload.h"
 #include "harness/tracker/internal/stacks.h"
 
 namespace {
@@ -99,6 +100,23 @@ constinit thread_local bool t_counting = false;
 // only cost of sampling on the hot path is this subtraction and test.
 constinit thread_local std::int64_t t_until_sample = 0;
 
+#ifdef MEMSOAK_TRACKER_PRELOAD
+// The preload's mmap category (tracker/mmap_hooks.cpp) must not count the mappings that the next
+// allocator makes for its own blocks (jemalloc, tcmalloc and mimalloc call mmap through the PLT;
+// glibc's malloc does not): those blocks are already in the heap. Set while this thread is in here.
+constinit thread_local int t_in_next_allocator = 0;
+struct NextScope {
+  NextScope() noexcept { ++t_in_next_allocator; }
+  ~NextScope() { --t_in_next_allocator; }
+  NextScope(const NextScope&) = delete;
+  NextScope& operator=(const NextScope&) = delete;
+};
+#else
+struct NextScope {  // memsoak's own processes do not count mappings
+  NextScope() noexcept {}
+};
+#endif
+
 void count_alloc(void* ptr) noexcept {
   if (ptr == nullptr || t_counting) return;
   t_counting = true;
@@ -125,6 +143,10 @@ bool valid_alignment(std::size_t alignment) noexcept {
 
 }  // namespace
 
+#ifdef MEMSOAK_TRACKER_PRELOAD
+bool memsoak::harness::internal::inside_next_allocator() noexcept { return t_in_next_allocator > 0; }
+#endif
+
 void memsoak::harness::internal::stacks::set_countdown(std::int64_t bytes) noexcept {
   t_until_sample = bytes;
 }
@@ -133,6 +155,7 @@ extern "C" {
 
 void* malloc(std::size_t size) noexcept {
   if (!ready()) return bootstrap_alloc(size);
+  NextScope scope;
   void* ptr = g_next.malloc(size);
   count_alloc(ptr);
   return ptr;
@@ -140,6 +163,7 @@ void* malloc(std::size_t size) noexcept {
 
 void free(void* ptr) noexcept {
   if (ptr == nullptr || from_bootstrap(ptr) || !ready()) return;
+  NextScope scope;
   count_free(ptr);
   g_next.free(ptr);
 }
@@ -149,6 +173,7 @@ void* calloc(std::size_t count, std::size_t size) noexcept {
     if (size != 0 && count > static_cast<std::size_t>(-1) / size) return nullptr;
     return bootstrap_alloc(count * size);
   }
+  NextScope scope;
   void* ptr = g_next.calloc(count, size);
   count_alloc(ptr);
   return ptr;
@@ -168,6 +193,7 @@ void* realloc(void* ptr, std::size_t size) noexcept {
   }
   // glibc may move or free the block; uncount it first and count whatever comes back. When
   // realloc fails the old block is still live, so it is counted again.
+  NextScope scope;
   count_free(ptr);
   void* moved = g_next.realloc(ptr, size);
   if (moved != nullptr) {
@@ -180,6 +206,7 @@ void* realloc(void* ptr, std::size_t size) noexcept {
 
 void* memalign(std::size_t alignment, std::size_t size) noexcept {
   if (!ready()) return alignment <= 64 ? bootstrap_alloc(size) : nullptr;
+  NextScope scope;
   void* ptr = g_next.memalign(alignment, size);
   count_alloc(ptr);
   return ptr;

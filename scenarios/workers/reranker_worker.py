@@ -11,6 +11,10 @@ the component returns them, are answered as `OK <sha1 of that text>`.
 module-level history list, the way components keep "recent results" for a UI or for debugging:
 about 40 KB per run that nothing ever frees. The answers are the same with and without it.
 
+--leak-objects N (or RERANKER_LEAK_OBJECTS=N) keeps N small tuples of two fresh ints per run in a
+module-level list: only small objects (under 512 bytes), which CPython's pymalloc serves from
+arenas it maps with mmap, not from malloc (unless PYTHONMALLOC=malloc).
+
 Python 3 standard library only.
 """
 import argparse
@@ -29,6 +33,7 @@ TOP_K = 5
 
 # The leak, when enabled: module-level, so it lives as long as the worker process.
 _HISTORY = []
+_SMALL_OBJECTS = []
 
 
 def make_words(rng, count):
@@ -92,13 +97,20 @@ def rerank(model, query, docs, leak):
     return "\n\n".join(doc for _, _, doc, _ in scored[:TOP_K])
 
 
-def answer(command, model, corpus, leak):
+def leak_small_objects(run, count):
+    base = 1000003 * (run + 1)
+    _SMALL_OBJECTS.extend((base + k, base - k) for k in range(count))
+
+
+def answer(command, model, corpus, leak, leak_objects=0):
     parts = command.split(" ")
     if len(parts) != 2 or parts[0] != "RUN" or not parts[1].isdigit():
         return "ERR unknown command " + repr(command)[:100]
     try:
         query, docs = corpus[int(parts[1]) % QUERIES]
         text = rerank(model, query, docs, leak)
+        if leak_objects:
+            leak_small_objects(int(parts[1]), leak_objects)
         return "OK " + hashlib.sha1(text.encode("utf-8")).hexdigest()
     except Exception as error:  # any failure of one run is that run's ERR, the worker goes on
         return "ERR " + " ".join(f"{type(error).__name__}: {error}".split())
@@ -107,16 +119,23 @@ def answer(command, model, corpus, leak):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--leak", action="store_true", help="keep every call's results (also RERANKER_LEAK=1)")
+    parser.add_argument("--leak-objects", type=int, default=None, metavar="N",
+                        help="keep N small tuples per run (also RERANKER_LEAK_OBJECTS=N)")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     leak = args.leak or os.environ.get("RERANKER_LEAK") == "1"
+    leak_objects = args.leak_objects
+    if leak_objects is None:
+        leak_objects = int(os.environ.get("RERANKER_LEAK_OBJECTS", "0"))
+    if leak_objects < 0:
+        parser.error(f"--leak-objects {leak_objects}: must be 0 or more")
 
     model = BagOfWordsModel(args.seed)
     corpus = make_corpus(args.seed, model.words)
     sys.stdout.write("READY\n")
     sys.stdout.flush()
     for line in iter(sys.stdin.readline, ""):
-        sys.stdout.write(answer(line.rstrip("\n"), model, corpus, leak) + "\n")
+        sys.stdout.write(answer(line.rstrip("\n"), model, corpus, leak, leak_objects) + "\n")
         sys.stdout.flush()
     return 0  # stdin closed: memsoak asks the worker to stop
 

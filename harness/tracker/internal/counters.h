@@ -1,6 +1,7 @@
 // The counting allocator's counters as its interposition layer (tracker/interpose.cpp) feeds them.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 
 namespace memsoak::harness::internal {
@@ -23,5 +24,17 @@ void start_thread_exit_flush() noexcept;
 // thread's delta, and flushes the delta when due. The hot path: a few plain stores to thread-local
 // storage, two relaxed atomic adds on a flush. noexcept, no allocation, no locks, safe after fork.
 void count_heap_change(std::int64_t bytes, std::int64_t blocks) noexcept;
+
+// A second pair of totals that every flush also adds to: the exec tracker's shared-memory slot
+// (tracker/preload.cpp). Null (the default, and always in memsoak's own processes) for none.
+struct HeapMirror {
+  std::atomic<std::int64_t>* bytes;
+  std::atomic<std::int64_t>* blocks;
+};
+
+// Flushes the calling thread's delta, sets *mirror to the process totals and attaches it (null
+// detaches). Call while the process has one thread (start-up, a forked child): another thread's
+// flush between the copy and the attach would be missing from the mirror.
+void set_heap_mirror(const HeapMirror* mirror) noexcept;
 
 }  // namespace memsoak::harness::internal
