@@ -113,6 +113,9 @@ StrategyContext make_strategy_context(const RunManifest& manifest, std::uint32_t
   context.worker_log_path = (run_dir / "run.log").string();
   if (source.kind == WorkloadSource::Kind::kExternal && config.exec_tracker) {
     context.tracker_library = manifest.exec_tracker_library.value_or("");
+    if (!context.tracker_library.empty())
+      context.worker_stack_environment =
+          worker_stack_environment(config, std::filesystem::absolute(run_dir), index);
   }
   return context;
 }

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -96,6 +97,22 @@ TrackerRegionOwner::TrackerRegionOwner() {
 TrackerRegionOwner::~TrackerRegionOwner() {
   ::munmap(region_, sizeof(TrackerRegion));
   ::close(fd_);
+}
+
+void TrackerRegionOwner::note_run_answered(std::uint64_t run_index) noexcept {
+  region_->last_run_plus_one.store(run_index + 1, std::memory_order_relaxed);
+  region_->runs_answered.fetch_add(1, std::memory_order_release);
+}
+
+bool TrackerRegionOwner::await_runs_seen(std::int64_t timeout_ms) const noexcept {
+  for (std::int64_t waited = 0;; waited += 1) {
+    if (region_->runs_seen.load(std::memory_order_acquire) >=
+        region_->runs_answered.load(std::memory_order_relaxed))
+      return true;
+    if (waited >= timeout_ms) return false;
+    timespec pause{0, 1'000'000};
+    nanosleep(&pause, nullptr);
+  }
 }
 
 TrackerReading TrackerRegionOwner::read(pid_t root) const {

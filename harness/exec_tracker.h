@@ -43,6 +43,11 @@ class TrackerRegionOwner {
   TrackerRegionOwner& operator=(const TrackerRegionOwner&) = delete;
 
   const std::string& path() const noexcept { return path_; }
+  // Tells the worker's tracker that run `run_index` was answered (its stack epochs follow runs).
+  void note_run_answered(std::uint64_t run_index) noexcept;
+  // Waits up to `timeout_ms` for the worker's stack thread to acknowledge every answer; false on
+  // timeout (a worker without stack sampling never acknowledges: do not call it then).
+  bool await_runs_seen(std::int64_t timeout_ms) const noexcept;
 
   // Sums the slots of `root` and its live descendants (zombies and processes that exited do not
   // count; a slot must match the pid, the process's start time and its program's AT_RANDOM, so a

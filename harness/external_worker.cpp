@@ -66,12 +66,16 @@ void close_fd(int& fd) noexcept {
 
 // memsoak's environment with MEMSOAK_WORKER=1 (replacing any inherited value) and, with the
 // tracker, its region's path and the library first in LD_PRELOAD (before any inherited entries).
-std::vector<std::string> worker_environment(const std::string& tracker_library, const std::string& region) {
+std::vector<std::string> worker_environment(const std::string& tracker_library, const std::string& region,
+                                            const std::vector<std::string>& extra) {
   std::vector<std::string> env;
   std::string preload = tracker_library;
   for (char** entry = environ; *entry != nullptr; ++entry) {
     std::string_view text(*entry);
-    if (text.starts_with("MEMSOAK_WORKER=") || text.starts_with("MEMSOAK_TRACKER_SHM=")) continue;
+    if (text.starts_with("MEMSOAK_WORKER=") || text.starts_with("MEMSOAK_TRACKER_SHM=") ||
+        text.starts_with("MEMSOAK_STACK_PLAN=") || text.starts_with("MEMSOAK_ARTIFACTS=") ||
+        text.starts_with("MEMSOAK_STACK_STATE"))
+      continue;
     if (!tracker_library.empty() && text.starts_with("LD_PRELOAD=")) {
       if (text.size() > 11) preload += ":" + std::string(text.substr(11));
       continue;
@@ -82,6 +86,7 @@ std::vector<std::string> worker_environment(const std::string& tracker_library, 
   if (!tracker_library.empty()) {
     env.push_back("LD_PRELOAD=" + preload);
     env.push_back(std::string(kTrackerShmVariable) + "=" + region);
+    env.insert(env.end(), extra.begin(), extra.end());
   }
   return env;
 }
@@ -269,8 +274,8 @@ void ExternalWorker::spawn() {
     raise_above_stdio(log);
   }
   if (!options_.tracker_library.empty()) tracker_ = std::make_unique<TrackerRegionOwner>();
-  std::vector<std::string> env =
-      worker_environment(options_.tracker_library, tracker_ ? tracker_->path() : "");
+  std::vector<std::string> env = worker_environment(
+      options_.tracker_library, tracker_ ? tracker_->path() : "", options_.tracker_environment);
   std::vector<char*> envp;
   envp.reserve(env.size() + 1);
   for (std::string& entry : env) envp.push_back(entry.data());
@@ -401,12 +406,15 @@ RunOutcome ExternalWorker::run(std::uint64_t run_index) {
     std::string due = "the answer to RUN " + std::to_string(run_index);
     return fail(outcome, describe_failed_read(status, due, options_.run_timeout_ms));
   }
+  if (tracker_) tracker_->note_run_answered(run_index);
   outcome.worker = sample_tree();
   return outcome;
 }
 
 WorkerExit ExternalWorker::stop() noexcept {
   if (pid_ == 0) return last_exit_;
+  // A worker sampling stacks writes its epochs a moment after each answer: let it finish the last.
+  if (tracker_ && !options_.tracker_environment.empty() && !broken_) tracker_->await_runs_seen(500);
   WorkerExit exit;
   exit.stopped_by = WorkerExit::StoppedBy::kStdinClosed;
   close_fd(stdin_fd_);

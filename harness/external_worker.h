@@ -33,6 +33,9 @@ struct ExternalWorkerOptions {
   // first in the worker's LD_PRELOAD with a shared region of its own in MEMSOAK_TRACKER_SHM; run()
   // then reads the tree's live heap from it. Empty: no tracker, the heap is not measured.
   std::string tracker_library;
+  // More NAME=VALUE entries for a worker with the tracker: its allocation-stack plan
+  // (MEMSOAK_STACK_PLAN, MEMSOAK_ARTIFACTS; tracker/worker_stacks.cpp).
+  std::vector<std::string> tracker_environment;
 };
 
 // How a worker ended, from stop().

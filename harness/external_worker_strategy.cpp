@@ -30,10 +30,11 @@ class ExternalWorkerStrategy final : public Strategy {
   WorkerLifetime lifetime_;
   std::unique_ptr<ExternalWorker> worker_;
   bool noted_silent_tracker_ = false;
+  bool one_run_ = false;
 };
 
 ExternalWorkerStrategy::ExternalWorkerStrategy(StrategySpec spec, StrategyContext context)
-    : context_(std::move(context)), lifetime_(spec, context_.seed) {}
+    : context_(std::move(context)), lifetime_(spec, context_.seed), one_run_(spec.kind == "fork") {}
 
 ExternalWorkerStrategy::~ExternalWorkerStrategy() { stop(); }
 
@@ -58,6 +59,8 @@ RunOutcome ExternalWorkerStrategy::run_unchecked(std::uint64_t run_index) {
     options.command = context_.workload.command;
     options.stderr_log_path = context_.worker_log_path;
     options.tracker_library = context_.tracker_library;
+    // A worker that lives for one run (fork) has no epochs to write; it samples no stacks.
+    if (!one_run_) options.tracker_environment = context_.worker_stack_environment;
     if (context_.run_timeout_ms > 0)
       options.run_timeout_ms = options.ready_timeout_ms = context_.run_timeout_ms;
     worker_ = std::make_unique<ExternalWorker>(options);

@@ -3,7 +3,11 @@
 // harness/tracker/; without it linked in, every call here does nothing).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
 
 #include "harness/soak_config.h"
 
@@ -17,6 +21,16 @@ struct MemsoakStackPlan {
   std::uint64_t iterations;
 };
 
+// What every process of one entry shares to choose the automatic mean together: the warm-up
+// runs' exact heap growth, and the mean once chosen. A memfd, inherited by forked children; a
+// spawned run finds it by the descriptor number in MEMSOAK_STACK_STATE_FD, an external worker by
+// the path in MEMSOAK_STACK_STATE (/proc/<entry pid>/fd/<n>).
+struct MemsoakStackState {
+  std::atomic<std::int64_t> warmup_growth;
+  std::atomic<std::uint64_t> warmup_runs;
+  std::atomic<std::uint64_t> chosen_mean_plus_one;  // 0: not chosen yet
+};
+
 namespace memsoak::harness {
 
 inline constexpr std::uint32_t kDefaultStackDepth = 32;
@@ -27,6 +41,13 @@ inline constexpr std::uint64_t kEpochsPerSoak = 64;
 
 // The plan of a soak, or false when it does not sample stacks.
 bool stack_plan_for(const SoakConfig& config, MemsoakStackPlan& plan);
+
+// The environment that gives an external worker's preloaded tracker this plan and the entry's
+// artifact folder: MEMSOAK_STACK_PLAN=mean,automatic,depth,epoch_runs,warmup,iterations and
+// MEMSOAK_ARTIFACTS=entry:run_dir. Empty when the config samples no stacks.
+std::vector<std::string> worker_stack_environment(const SoakConfig& config,
+                                                  const std::filesystem::path& run_dir,
+                                                  std::uint32_t entry_index);
 
 // True when the counting allocator (with its sampler) is linked into this process.
 bool stack_sampling_available() noexcept;

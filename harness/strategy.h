@@ -66,6 +66,9 @@ struct StrategyContext {
   std::string worker_log_path = {};  // an external worker's stderr is appended here
   // An external worker's exec tracker (ExternalWorkerOptions::tracker_library); empty: off.
   std::string tracker_library = {};
+  // With the tracker: the environment that makes a long-lived worker sample allocation stacks
+  // (harness/stack_sampling.h, worker_stack_environment); empty: none.
+  std::vector<std::string> worker_stack_environment = {};
 };
 
 // Throws InputError for a strategy that does not apply to external workers (zygote, spawn and

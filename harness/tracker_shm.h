@@ -41,7 +41,15 @@ struct TrackerRegion {
   std::uint32_t slot_count;
   std::atomic<std::uint32_t> claims;  // slots claimed, ever (takeovers after exec included)
   std::atomic<std::uint32_t> full;    // processes that found no free slot
-  std::uint8_t padding[40];
+  // Written by memsoak after each answer: the index + 1 of the run the worker last answered, and
+  // how many runs this worker has answered. The tracker's stack thread (tracker/worker_stacks.cpp)
+  // turns them into run boundaries.
+  std::atomic<std::uint64_t> last_run_plus_one;
+  std::atomic<std::uint64_t> runs_answered;
+  // Written by that thread: how many of those answers it has turned into boundaries. memsoak waits
+  // for it (briefly) before it stops a worker, so the last epoch is written.
+  std::atomic<std::uint64_t> runs_seen;
+  std::uint8_t padding[16];
   TrackerSlot slots[kTrackerSlots];
 };
 static_assert(sizeof(TrackerRegion) == 64 * (kTrackerSlots + 1));

@@ -99,6 +99,9 @@ constinit thread_local bool t_counting = false;
 // Bytes this thread may still allocate before its next stack sample (internal/stacks.h): the
 // only cost of sampling on the hot path is this subtraction and test.
 constinit thread_local std::int64_t t_until_sample = 0;
+// The sampling plan this thread's countdown was drawn under (stacks::g_sampling_epoch): a new
+// thread (0) or a new plan (another mean) draws its distance afresh before it may sample.
+constinit thread_local std::uint32_t t_sampling_epoch = 0;
 
 #ifdef MEMSOAK_TRACKER_PRELOAD
 // The preload's mmap category (tracker/mmap_hooks.cpp) must not count the mappings that the next
@@ -123,8 +126,10 @@ void count_alloc(void* ptr) noexcept {
   const std::size_t usable = g_next.usable_size(ptr);
   count_heap_change(static_cast<std::int64_t>(usable), 1);
   t_counting = false;
+  namespace stacks = memsoak::harness::internal::stacks;
   t_until_sample -= static_cast<std::int64_t>(usable);
-  if (t_until_sample <= 0) memsoak::harness::internal::stacks::on_countdown(ptr, usable, t_until_sample);
+  if (t_until_sample <= 0 || t_sampling_epoch != stacks::g_sampling_epoch.load(std::memory_order_relaxed))
+    stacks::on_countdown(ptr, usable, t_until_sample, t_sampling_epoch);
 }
 
 // Counted while the block is still this thread's: usable_size must not read a freed block.

@@ -121,6 +121,7 @@ __attribute__((constructor(101))) void start_tracker() noexcept {
   if (g_region == nullptr) return;
   claim_slot();
   pthread_atfork(nullptr, nullptr, after_fork_in_child);
+  start_worker_stacks(g_region);
 }
 
 }  // namespace

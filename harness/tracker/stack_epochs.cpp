@@ -4,11 +4,13 @@
 // Called from the harness (harness/stack_sampling.h resolves these C functions through weak
 // references), at run boundaries, never from a hook. The artifact payload is documented in
 // docs/run-directory.md ("stacks" and "runleak" artifacts).
+#include <fcntl.h>
 #include <link.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
@@ -32,13 +34,7 @@ constexpr std::uint64_t kMaxMean = 512 * 1024;
 constexpr double kTargetSamples = 1000;
 constexpr std::uint64_t kEveryBelow = 64;
 
-// Shared with forked children (MAP_SHARED): one-run children add their warm-up growth here, so
-// that the mean chosen after warm-up sees every process of the entry.
-struct SharedState {
-  std::atomic<std::int64_t> warmup_growth;
-  std::atomic<std::uint64_t> warmup_runs;
-  std::atomic<std::uint64_t> chosen_mean_plus_one;  // 0: not chosen yet
-};
+using SharedState = MemsoakStackState;  // harness/stack_sampling.h
 
 Plan g_plan{};
 bool g_configured = false;
@@ -47,6 +43,7 @@ bool g_one_run = false;
 bool g_mean_chosen = false;
 std::uint64_t g_runs_in_process = 0;
 std::int64_t g_heap_at_begin = 0;
+pid_t g_pid = 0;
 
 std::int64_t heap_live() noexcept {
   std::int64_t bytes = 0;
@@ -64,7 +61,9 @@ std::uint64_t choose_mean() noexcept {
   if (runs > 0 && growth > 0) {
     const double per_run = static_cast<double>(growth) / static_cast<double>(runs);
     const double analysed = static_cast<double>(g_plan.iterations - g_plan.warmup);
-    const double wanted = per_run * analysed / kTargetSamples;
+    // Also large enough that the live heap's samples fill at most a quarter of the pointer table.
+    const double wanted = std::max(per_run * analysed / kTargetSamples,
+                                   static_cast<double>(heap_live()) / (kPointerSlots / 4.0));
     mean = wanted < static_cast<double>(kEveryBelow) ? 0
            : wanted > static_cast<double>(kMaxMean)  ? kMaxMean
                                                      : static_cast<std::uint64_t>(wanted);
@@ -254,6 +253,17 @@ using namespace memsoak::harness::internal::stacks;
 static SharedState* map_shared_state() noexcept {
   constexpr const char* kVariable = "MEMSOAK_STACK_STATE_FD";
   int fd = -1;
+  if (const char* path = std::getenv("MEMSOAK_STACK_STATE")) {  // an external worker's: memsoak's memfd
+    int opened = open(path, O_RDWR | O_CLOEXEC);
+    struct stat st {};
+    SharedState* mapped = nullptr;
+    if (opened >= 0 && fstat(opened, &st) == 0 && st.st_size == static_cast<off_t>(sizeof(SharedState))) {
+      void* p = mmap(nullptr, sizeof(SharedState), PROT_READ | PROT_WRITE, MAP_SHARED, opened, 0);
+      if (p != MAP_FAILED) mapped = static_cast<SharedState*>(p);
+    }
+    if (opened >= 0) close(opened);
+    if (mapped != nullptr) return mapped;
+  }
   if (const char* inherited = std::getenv(kVariable)) {
     char* end = nullptr;
     long n = std::strtol(inherited, &end, 10);
@@ -279,6 +289,7 @@ extern "C" int memsoak_stacks_configure(const Plan* plan) noexcept {
   if (g_shared == nullptr) g_shared = map_shared_state();
   if (g_shared == nullptr) return -1;
   g_plan = *plan;
+  g_pid = getpid();
   if (g_plan.epoch_runs == 0) g_plan.epoch_runs = 1;
   g_configured = true;
   g_mean_chosen = !plan->automatic;
@@ -288,6 +299,11 @@ extern "C" int memsoak_stacks_configure(const Plan* plan) noexcept {
 
 extern "C" void memsoak_stacks_run_begin(std::uint64_t run_index, int one_run) noexcept {
   if (!g_configured) return;
+  // A forked process (a recycled worker, a child) must not repeat its parent's sampling decisions.
+  if (const pid_t pid = getpid(); pid != g_pid) {
+    g_pid = pid;
+    reseed_thread();
+  }
   g_one_run = one_run != 0;
   if (!g_mean_chosen && run_index >= g_plan.warmup) {
     set_sampling(true, choose_mean(), g_plan.depth);

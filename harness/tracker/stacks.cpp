@@ -3,8 +3,10 @@
 #include "harness/tracker/internal/stacks.h"
 
 #define UNW_LOCAL_ONLY
+#include <dlfcn.h>
 #include <libunwind.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +24,7 @@ std::atomic<bool> g_enabled{false};
 std::atomic<std::uint64_t> g_mean{512 * 1024};
 std::atomic<std::uint32_t> g_depth{32};
 std::atomic<std::uint32_t> g_generation{0};
+constexpr std::int64_t kNever = std::int64_t{1} << 62;
 
 // Set while this thread takes a sample: the unwinder may allocate, and those blocks are counted
 // but never sampled (no recursion into the unwinder).
@@ -123,27 +126,54 @@ bool remember(Tables& t, void* ptr, std::int64_t weight, std::uint32_t stack,
   return false;
 }
 
-void* map_zeroed(std::size_t bytes) noexcept {
-  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  return p == MAP_FAILED ? nullptr : p;
+// The raw system call: in the preload library mmap() is interposed, and the tracker's own tables
+// are not the program's memory.
+// `resident`: all pages at once (MAP_POPULATE), so that using the table never grows the RSS.
+void* map_zeroed(std::size_t bytes, bool resident) noexcept {
+  const long flags = MAP_PRIVATE | MAP_ANONYMOUS | (resident ? MAP_POPULATE : MAP_NORESERVE);
+  long p = syscall(SYS_mmap, nullptr, bytes, PROT_READ | PROT_WRITE, flags, -1, 0);
+  return p == -1 ? nullptr : reinterpret_cast<void*>(p);
+}
+
+// libunwind. The memsoak executable links it (after libgcc_s, see harness/CMakeLists.txt). The
+// preload library loads it privately (RTLD_LOCAL), so that its _Unwind_* functions never replace
+// libgcc_s's for the worker's own C++ exceptions.
+using BacktraceFn = int (*)(void**, int);
+BacktraceFn g_backtrace = nullptr;
+
+bool load_unwinder() noexcept {
+#ifdef MEMSOAK_TRACKER_PRELOAD
+  void* lib = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
+  if (lib == nullptr) return false;
+  g_backtrace = reinterpret_cast<BacktraceFn>(dlsym(lib, "unw_backtrace"));
+  auto set_policy = reinterpret_cast<int (*)(unw_addr_space_t, unw_caching_policy_t)>(
+      dlsym(lib, "_ULx86_64_set_caching_policy"));
+  auto* space = static_cast<unw_addr_space_t*>(dlsym(lib, "_ULx86_64_local_addr_space"));
+  if (set_policy != nullptr && space != nullptr) set_policy(*space, UNW_CACHE_PER_THREAD);
+#else
+  g_backtrace = unw_backtrace;
+  unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+#endif
+  return g_backtrace != nullptr;
 }
 
 }  // namespace
+
+std::atomic<std::uint32_t> g_sampling_epoch{1};
 
 Tables* tables() noexcept { return g_tables.load(std::memory_order_acquire); }
 
 bool configure_tables() noexcept {
   if (tables() != nullptr) return true;
-  auto* records = static_cast<StackRecord*>(map_zeroed(sizeof(StackRecord) * kStackCapacity));
+  auto* records = static_cast<StackRecord*>(map_zeroed(sizeof(StackRecord) * kStackCapacity, false));
   auto* index =
-      static_cast<std::atomic<std::uint32_t>*>(map_zeroed(sizeof(std::uint32_t) * kStackIndexSlots));
-  auto* pointers = static_cast<Tables::PointerSlot*>(map_zeroed(sizeof(Tables::PointerSlot) * kPointerSlots));
-  if (records == nullptr || index == nullptr || pointers == nullptr) return false;
+      static_cast<std::atomic<std::uint32_t>*>(map_zeroed(sizeof(std::uint32_t) * kStackIndexSlots, true));
+  auto* pointers =
+      static_cast<Tables::PointerSlot*>(map_zeroed(sizeof(Tables::PointerSlot) * kPointerSlots, true));
+  if (records == nullptr || index == nullptr || pointers == nullptr || !load_unwinder()) return false;
   g_tables_storage.records = records;
   g_tables_storage.index = index;
   g_tables_storage.pointers = pointers;
-  // One cache per thread instead of libunwind's global one and its lock.
-  unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
   g_tables.store(&g_tables_storage, std::memory_order_release);
   return true;
 }
@@ -152,7 +182,7 @@ void set_sampling(bool enabled, std::uint64_t mean_bytes, std::uint32_t depth) n
   g_mean.store(mean_bytes, std::memory_order_relaxed);
   g_depth.store(depth < 1 ? 1 : depth > kMaxDepth ? kMaxDepth : depth, std::memory_order_relaxed);
   g_enabled.store(enabled && tables() != nullptr, std::memory_order_release);
-  set_countdown(mean_bytes == 0 ? 0 : draw_distance(mean_bytes));
+  g_sampling_epoch.fetch_add(1, std::memory_order_release);  // every thread redraws its distance
 }
 
 void reseed_thread() noexcept {
@@ -164,15 +194,22 @@ void reseed_thread() noexcept {
 bool sampling_enabled() noexcept { return g_enabled.load(std::memory_order_acquire); }
 std::uint64_t sampling_mean() noexcept { return g_mean.load(std::memory_order_relaxed); }
 
-void on_countdown(void* ptr, std::size_t usable, std::int64_t& countdown) noexcept {
-  // Sampling off: look again after this many bytes (set_sampling restarts the configuring
-  // thread's countdown; other threads notice within this distance).
-  constexpr std::int64_t kRecheckBytes = 1 << 20;
-  if (!sampling_enabled()) {
-    countdown = kRecheckBytes;
+void on_countdown(void* ptr, std::size_t usable, std::int64_t& countdown,
+                  std::uint32_t& thread_epoch) noexcept {
+  const std::uint32_t epoch = g_sampling_epoch.load(std::memory_order_acquire);
+  const bool enabled = sampling_enabled();
+  const std::uint64_t mean = sampling_mean();
+  if (thread_epoch != epoch) {
+    // A new thread, or a new plan: only the distance to the next sample is drawn (the process is
+    // memoryless, so starting it here is unbiased). Sampling every allocation needs no distance.
+    thread_epoch = epoch;
+    countdown = !enabled ? kNever : mean == 0 ? 0 : draw_distance(mean);
+    if (!enabled || mean != 0) return;
+  }
+  if (!enabled) {
+    countdown = kNever;
     return;
   }
-  const std::uint64_t mean = sampling_mean();
   if (t_in_sampler) {
     // An allocation of the unwinder's: never sampled. Drawing afresh keeps the process Poisson
     // (it is memoryless); only the unwinder's own bytes are left out.
@@ -190,7 +227,7 @@ void on_countdown(void* ptr, std::size_t usable, std::int64_t& countdown) noexce
   Tables& t = *tables();
   t_in_sampler = true;
   void* frames[kMaxDepth];
-  int depth = unw_backtrace(frames, static_cast<int>(g_depth.load(std::memory_order_relaxed)));
+  int depth = g_backtrace(frames, static_cast<int>(g_depth.load(std::memory_order_relaxed)));
   std::uint32_t stack = depth > 0 ? intern(t, frames, depth) : kNoStack;
   const auto w = static_cast<std::int64_t>(std::llround(weight));
   const auto blocks = static_cast<std::int64_t>(std::llround(256.0 * weight / static_cast<double>(usable)));

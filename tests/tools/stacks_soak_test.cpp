@@ -111,6 +111,23 @@ TEST_F(Stacks, RerankerLeakSitesMatchHeaptrack) {
   }
 }
 
+// A native --exec worker: its preloaded tracker samples stacks, and its epochs follow memsoak's
+// answers; under fork (a fresh worker per run) it writes none.
+TEST_F(Stacks, ANativeExternalWorkerNamesItsLeakingFunction) {
+  const std::string worker = "exec " + shell_quote(MEMSOAK_EXAMPLE_WORKER) + " --leak 4096";
+  nlohmann::json r = soak({"--exec", worker, "--strategy", "in-process,recycle:50", "--iterations", "400"});
+  EXPECT_TRUE(r["stacks_sampled"].get<bool>());
+  for (const char* strategy : {"in-process", "recycle:50"}) {
+    nlohmann::json top = top_suspect(r, strategy);
+    ASSERT_FALSE(top.is_null()) << strategy << ": no suspect";
+    EXPECT_TRUE(names(top, "touched_block")) << strategy << ": " << top["frames"].dump();
+    EXPECT_NEAR(top["growth_bytes_per_run"].get<double>(), 4104, 0.15 * 4104) << strategy;
+  }
+  nlohmann::json quiet = soak({"--exec", "exec " + shell_quote(MEMSOAK_EXAMPLE_WORKER), "--strategy",
+                               "in-process", "--iterations", "400"});
+  EXPECT_EQ(suspects_of(quiet, "in-process"), 0u) << quiet["leak_suspects"].dump();
+}
+
 // New threads every run, and forks while threads allocate, with every allocation's stack taken.
 TEST_F(Stacks, ThreadsAndForksUnderTheTrackerNeitherCrashNorHang) {
   nlohmann::json r =

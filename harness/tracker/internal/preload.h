@@ -12,6 +12,16 @@ namespace memsoak::harness::internal {
 // are the allocator's own, already counted as heap blocks.
 bool inside_next_allocator() noexcept;
 
+}  // namespace memsoak::harness::internal
+namespace memsoak::harness {
+struct TrackerRegion;
+}
+namespace memsoak::harness::internal {
+
+// Starts allocation-stack sampling in this worker when memsoak's environment asks for it
+// (tracker/worker_stacks.cpp). Cold: from the library's constructor.
+void start_worker_stacks(memsoak::harness::TrackerRegion* region) noexcept;
+
 // Maps the table of counted mappings (idempotent). Cold: at start-up. False when mmap fails; then
 // no mapping is counted.
 bool start_mapping_table() noexcept;

@@ -25,7 +25,9 @@ namespace memsoak::harness::internal::stacks {
 inline constexpr std::uint32_t kMaxDepth = 64;
 inline constexpr std::uint32_t kStackCapacity = 16384;
 inline constexpr std::uint32_t kStackIndexSlots = 32768;  // power of two, twice the capacity
-inline constexpr std::uint32_t kPointerSlots = 1u << 20;  // power of two
+// The pointer table is mapped resident from the start (6 MiB): pages touched as samples spread
+// over the heap would otherwise show up as RSS growth of the very process being measured.
+inline constexpr std::uint32_t kPointerSlots = 1u << 18;  // power of two
 inline constexpr std::uint32_t kPointerProbes = 16;  // a pointer lives within this many slots of its home
 inline constexpr std::uint32_t kNoStack = 0xffffffffu;
 
@@ -66,11 +68,18 @@ void set_sampling(bool enabled, std::uint64_t mean_bytes, std::uint32_t depth) n
 bool sampling_enabled() noexcept;
 std::uint64_t sampling_mean() noexcept;
 
+// The sampling plan's number: set_sampling() changes it, and each thread compares it with the
+// number its countdown was drawn under on every allocation.
+extern std::atomic<std::uint32_t> g_sampling_epoch;
+
 // Called by the interposition layer when a thread's countdown (bytes until its next sample)
-// reached zero or below with the allocation `ptr` of `usable` bytes: decides the weight, records
+// reached zero or below with the allocation `ptr` of `usable` bytes, or when the thread's plan
+// number `thread_epoch` is not g_sampling_epoch (a new thread, a new mean: the countdown is then
+// drawn afresh, and nothing is sampled unless every allocation is). Decides the weight, records
 // the sample, and sets the countdown to the distance to the next one. noexcept, no allocation,
 // no lock; recursion-safe (allocations made by the unwinder are never sampled).
-void on_countdown(void* ptr, std::size_t usable, std::int64_t& countdown) noexcept;
+void on_countdown(void* ptr, std::size_t usable, std::int64_t& countdown,
+                  std::uint32_t& thread_epoch) noexcept;
 
 // Called for every block of `usable` bytes about to be freed while tables() is set: forgets it
 // if it was sampled.

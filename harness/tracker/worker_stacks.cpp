@@ -1,0 +1,102 @@
+// Allocation stacks in an external worker (the preload library only): the worker's tracker gets
+// its plan and artifact folder from the environment memsoak gives it (MEMSOAK_STACK_PLAN,
+// MEMSOAK_ARTIFACTS; harness/stack_sampling.h), and a thread of its own turns memsoak's note of
+// each answered run (the shared region's runs_answered, harness/tracker_shm.h) into the run
+// boundaries the sampler writes its epochs at (tracker/stack_epochs.cpp). The worker's code is not
+// involved: the epochs follow memsoak's answers a few milliseconds late, which moves no bytes.
+//
+// Only the process that started the thread writes epochs: a forked child of the worker keeps
+// sampling (its tables are copies) but has no thread and writes nothing. Nothing is written at
+// the worker's exit (by then its own teardown has freed what it held); memsoak instead waits for
+// the thread to acknowledge the last answer (runs_seen) before it stops the worker.
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+
+#include "harness/artifacts.h"
+#include "harness/stack_sampling.h"
+#include "harness/tracker_shm.h"
+
+extern "C" int memsoak_stacks_configure(const MemsoakStackPlan* plan) noexcept;
+extern "C" void memsoak_stacks_run_begin(std::uint64_t run_index, int one_run) noexcept;
+extern "C" void memsoak_stacks_run_end(std::uint64_t run_index) noexcept;
+
+namespace memsoak::harness::internal {
+namespace {
+
+TrackerRegion* g_stack_region = nullptr;
+std::uint64_t g_seen = 0;  // runs_answered already turned into boundaries
+
+// The runs answered since the last call: ends each (the last one's index is known; earlier ones
+// in the same batch are numbered back from it) and begins the next.
+void catch_up() noexcept {
+  const std::uint64_t answered = g_stack_region->runs_answered.load(std::memory_order_acquire);
+  if (answered == g_seen) return;
+  const std::uint64_t last = g_stack_region->last_run_plus_one.load(std::memory_order_relaxed) - 1;
+  for (std::uint64_t k = g_seen; k < answered; ++k) {
+    const std::uint64_t back = answered - 1 - k;
+    const std::uint64_t index = last >= back ? last - back : 0;
+    memsoak_stacks_run_end(index);
+    memsoak_stacks_run_begin(index + 1, 0);
+  }
+  g_seen = answered;
+  g_stack_region->runs_seen.store(answered, std::memory_order_release);
+}
+
+void* watch_runs(void*) noexcept {
+  for (;;) {
+    timespec pause{0, 2'000'000};
+    nanosleep(&pause, nullptr);
+    catch_up();
+  }
+  return nullptr;
+}
+
+bool parse_plan(const char* text, MemsoakStackPlan& plan) noexcept {
+  unsigned long long v[6];
+  int used = 0;
+  if (std::sscanf(text, "%llu,%llu,%llu,%llu,%llu,%llu%n", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &used) !=
+          6 ||
+      text[used] != '\0' || v[2] < 1 || v[2] > 64 || v[5] == 0)
+    return false;
+  plan = {v[0], static_cast<std::uint32_t>(v[1] != 0), static_cast<std::uint32_t>(v[2]), v[3], v[4], v[5]};
+  return true;
+}
+
+}  // namespace
+
+void start_worker_stacks(TrackerRegion* region) noexcept {
+  const char* plan_text = std::getenv("MEMSOAK_STACK_PLAN");
+  const char* artifacts = std::getenv("MEMSOAK_ARTIFACTS");
+  MemsoakStackPlan plan{};
+  if (region == nullptr || plan_text == nullptr || artifacts == nullptr || !parse_plan(plan_text, plan))
+    return;
+  char* rest = nullptr;
+  const unsigned long entry = std::strtoul(artifacts, &rest, 10);
+  if (rest == artifacts || *rest != ':' || rest[1] != '/' || entry > 0xffffffffUL) return;
+  try {
+    set_artifact_directory(rest + 1, static_cast<std::uint32_t>(entry));
+  } catch (const std::exception&) {
+    return;
+  }
+  if (memsoak_stacks_configure(&plan) != 0) return;
+  g_stack_region = region;
+  g_seen = region->runs_answered.load(std::memory_order_acquire);
+  memsoak_stacks_run_begin(region->last_run_plus_one.load(std::memory_order_relaxed), 0);
+  // The thread takes no signals: the worker's handlers and masks stay the worker's business.
+  sigset_t all, previous;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &previous);
+  pthread_t thread;
+  if (pthread_create(&thread, nullptr, watch_runs, nullptr) == 0) pthread_detach(thread);
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+}
+
+}  // namespace memsoak::harness::internal
