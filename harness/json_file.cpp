@@ -16,7 +16,8 @@ namespace {
 
 template <typename Json>
 void write_json_atomically(const fs::path& path, const Json& value) {
-  write_text_file(path, value.dump(2) + '\n');
+  // Outside strings (symbols, module paths) need not be UTF-8: invalid bytes become U+FFFD.
+  write_text_file(path, value.dump(2, ' ', false, Json::error_handler_t::replace) + '\n');
 }
 
 }  // namespace

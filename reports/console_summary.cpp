@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <optional>
 
@@ -36,7 +37,12 @@ std::string heaptrack_line(const HeaptrackSummary& h) {
 std::optional<std::string> top_suspect_line(const Report& report, const StrategyReport& s) {
   for (const LeakSuspect& l : report.leak_suspects) {
     if (l.strategy != s.strategy || l.allocator != s.allocator || l.frames.empty()) continue;
-    const SymbolFrame& f = l.frames.front();
+    // The first frame of the program's own code, past the standard library's containers.
+    auto own = std::find_if(l.frames.begin(), l.frames.end(), [](const SymbolFrame& frame) {
+      return !frame.function.starts_with("std::") && !frame.function.starts_with("__gnu_cxx::") &&
+             !frame.function.starts_with("void std::");
+    });
+    const SymbolFrame& f = own != l.frames.end() ? *own : l.frames.front();
     std::string where = f.file.empty()
                             ? f.module
                             : fmt::format("{}:{}", std::filesystem::path(f.file).filename().string(), f.line);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
 
 #include "harness/stack_sampling.h"
 #include "reports/statistics.h"
@@ -18,9 +19,10 @@ struct Site {
   std::uint64_t samples = 0;
 };
 
+// Sums in double: a parsed stack's bytes are bounded (stack_dump.h), their sums need not be.
 struct Amount {
-  std::int64_t bytes = 0;
-  std::int64_t blocks_x256 = 0;
+  double bytes = 0;
+  double blocks_x256 = 0;
 };
 
 struct Epoch {
@@ -32,8 +34,8 @@ struct Epoch {
 struct RunTotals {
   double sum = 0;
   double sum_squares = 0;
-  std::int64_t bytes = 0;
-  std::int64_t blocks_x256 = 0;
+  double bytes = 0;
+  double blocks_x256 = 0;
 };
 
 // Everything one entry's artifacts say.
@@ -73,13 +75,13 @@ void read_entry_dumps(const harness::ArtifactInfo& artifact, std::uint64_t warmu
   std::map<std::string, Amount> by_site;
   for (const DumpedStack& stack : dump.stacks) {
     std::vector<SymbolFrame> frames = symbolize(dump, stack, symbols);
-    std::string fingerprint = stack_fingerprint(frames);
+    std::string fingerprint = stack_fingerprint(workload_frames(frames));
     Site& site = entry.sites[fingerprint];
     if (site.frames.empty()) site.frames = std::move(frames);
     site.samples = std::max(site.samples, stack.samples);
     Amount& a = by_site[fingerprint];
-    a.bytes += stack.bytes;
-    a.blocks_x256 += stack.blocks_x256;
+    a.bytes += static_cast<double>(stack.bytes);
+    a.blocks_x256 += static_cast<double>(stack.blocks_x256);
   }
   if (dump.kind == StackDump::Kind::kEpoch) {
     epoch.by_site = std::move(by_site);
@@ -87,7 +89,7 @@ void read_entry_dumps(const harness::ArtifactInfo& artifact, std::uint64_t warmu
   } else if (dump.run_index >= warmup) {
     for (const auto& [fingerprint, a] : by_site) {
       RunTotals& t = entry.runs[fingerprint];
-      const auto v = static_cast<double>(a.bytes);
+      const double v = a.bytes;
       t.sum += v;
       t.sum_squares += v * v;
       t.bytes += a.bytes;
@@ -109,7 +111,8 @@ LeakSuspect suspect_of(const StrategyReport& s, const std::string& fingerprint, 
 }
 
 // Long-lived processes: the epochs after warm-up of the process with the most of them.
-void suspects_from_epochs(const EntryStacks& entry, const StrategyReport& s, std::uint64_t warmup,
+// Returns whether the entry had enough epochs to be analysed.
+bool suspects_from_epochs(const EntryStacks& entry, const StrategyReport& s, std::uint64_t warmup,
                           std::uint64_t epoch_runs, std::vector<LeakSuspect>& out) {
   const std::uint64_t mean_bytes = entry.mean_bytes.value_or(harness::kMaxStackSampleBytes);
   const std::vector<Epoch>* best = nullptr;
@@ -124,14 +127,14 @@ void suspects_from_epochs(const EntryStacks& entry, const StrategyReport& s, std
       best = &epochs;
     }
   }
-  if (best == nullptr || regular.size() < 4) return;
+  if (best == nullptr || regular.size() < 4) return false;
   const Epoch& last = best->back();
   const bool one_process = entry.epochs.size() == 1;
   for (const auto& [fingerprint, site] : entry.sites) {
     std::vector<double> y;
     for (const Epoch* e : regular) {
       auto it = e->by_site.find(fingerprint);
-      y.push_back(it == e->by_site.end() ? 0.0 : static_cast<double>(it->second.bytes));
+      y.push_back(it == e->by_site.end() ? 0.0 : it->second.bytes);
     }
     if (y.back() <= 0) continue;
     const TrendEstimate trend = theil_sen(y);
@@ -156,11 +159,12 @@ void suspects_from_epochs(const EntryStacks& entry, const StrategyReport& s, std
     l.growth_interval = {trend.ci_low / k, trend.ci_high / k};
     auto at_end = last.by_site.find(fingerprint);
     if (at_end != last.by_site.end()) {
-      l.live_bytes_end = at_end->second.bytes;
-      l.allocations = static_cast<double>(at_end->second.blocks_x256) / 256.0;
+      l.live_bytes_end = static_cast<std::int64_t>(at_end->second.bytes);
+      l.allocations = at_end->second.blocks_x256 / 256.0;
     }
     out.push_back(std::move(l));
   }
+  return true;
 }
 
 // One-run processes: what each analysed run left live, averaged over the analysed runs (a run
@@ -176,8 +180,8 @@ void suspects_from_runs(const EntryStacks& entry, const StrategyReport& s, std::
     LeakSuspect l = suspect_of(s, fingerprint, entry.sites.at(fingerprint), "runs");
     l.growth_bytes_per_run = mean;
     l.growth_interval = {mean - half, mean + half};
-    l.live_bytes_end = t.bytes;
-    l.allocations = static_cast<double>(t.blocks_x256) / 256.0 / n;
+    l.live_bytes_end = static_cast<std::int64_t>(t.bytes);
+    l.allocations = t.blocks_x256 / 256.0 / n;
     out.push_back(std::move(l));
   }
 }
@@ -195,21 +199,41 @@ void analyse_stacks(const harness::RunManifest& manifest, const harness::Artifac
       read_entry_dumps(a, manifest.config.warmup, symbols, entries[a.entry_index]);
     }
   }
+  // Long-lived processes first: their suspects are the sites whose memory accumulates.
+  std::vector<std::vector<LeakSuspect>> found(entries.size());
+  bool long_lived_analysed = false;
+  std::set<std::string> accumulating;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (!entries[i].any) continue;
+    if (suspects_from_epochs(entries[i], report.strategies[i], manifest.config.warmup, plan.epoch_runs,
+                             found[i]))
+      long_lived_analysed = true;
+    for (const LeakSuspect& l : found[i]) accumulating.insert(l.fingerprint);
+  }
+  // A one-run process cannot tell a leak from a cache that fills in every fresh process: when the
+  // soak also had a long-lived strategy, its sites are suspects only where memory accumulates there.
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (!entries[i].any) continue;
+    std::vector<LeakSuspect> runs;
+    suspects_from_runs(entries[i], report.strategies[i], runs);
+    for (LeakSuspect& l : runs) {
+      if (!long_lived_analysed || accumulating.contains(l.fingerprint)) found[i].push_back(std::move(l));
+    }
+  }
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const EntryStacks& entry = entries[i];
     StrategyReport& s = report.strategies[i];
     if (!entry.any) continue;
     report.stacks_sampled = true;
     s.stack_sample_mean_bytes = entry.mean_bytes;
-    for (const auto& [pid, dropped] : entry.dropped) s.stack_samples_dropped += dropped;
-    std::vector<LeakSuspect> found;
-    suspects_from_epochs(entry, s, manifest.config.warmup, plan.epoch_runs, found);
-    suspects_from_runs(entry, s, found);
-    std::sort(found.begin(), found.end(), [](const LeakSuspect& a, const LeakSuspect& b) {
+    // A forked child starts from its parent's count: the largest is a lower bound of the total.
+    for (const auto& [pid, dropped] : entry.dropped)
+      s.stack_samples_dropped = std::max(s.stack_samples_dropped, dropped);
+    std::sort(found[i].begin(), found[i].end(), [](const LeakSuspect& a, const LeakSuspect& b) {
       return a.growth_bytes_per_run > b.growth_bytes_per_run;
     });
-    if (found.size() > kMaxSuspectsPerStrategy) found.resize(kMaxSuspectsPerStrategy);
-    for (LeakSuspect& l : found) report.leak_suspects.push_back(std::move(l));
+    if (found[i].size() > kMaxSuspectsPerStrategy) found[i].resize(kMaxSuspectsPerStrategy);
+    for (LeakSuspect& l : found[i]) report.leak_suspects.push_back(std::move(l));
   }
 }
 

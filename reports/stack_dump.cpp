@@ -7,6 +7,7 @@
 #include <elfutils/libdwfl.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <cstring>
@@ -83,6 +84,14 @@ StackDump parse_stack_dump(const std::string& payload, const std::string& where)
     s.bytes = in.take<std::int64_t>("a stack");
     s.blocks_x256 = in.take<std::int64_t>("a stack");
     s.samples = in.take<std::uint64_t>("a stack");
+    // Bounds no real process reaches (a PiB, 2^50 samples): beyond them the file is not the tracker's.
+    constexpr std::int64_t kMaxBytes = std::int64_t{1} << 50;
+    if (s.bytes <= 0 || s.bytes > kMaxBytes)
+      in.fail(fmt::format("stack {} holds {} bytes (1 to 2^50)", i, s.bytes));
+    if (s.blocks_x256 < 0 || s.blocks_x256 > kMaxBytes * 256)
+      in.fail(fmt::format("stack {} has {} blocks x 256 (0 to 2^58)", i, s.blocks_x256));
+    if (s.samples > static_cast<std::uint64_t>(kMaxBytes))
+      in.fail(fmt::format("stack {} has {} samples (at most 2^50)", i, s.samples));
     const auto depth = in.take<std::uint32_t>("a stack");
     in.take<std::uint32_t>("a stack");
     if (depth == 0 || depth > kMaxFrames) in.fail(fmt::format("stack {} has {} frames (1 to 64)", i, depth));
@@ -268,6 +277,13 @@ bool is_allocator_frame(const SymbolFrame& frame) {
   if (f.starts_with("(anonymous namespace)::count_alloc") || f.starts_with("(anonymous namespace)::new_or_"))
     return true;
   return frame.module.starts_with("libmemsoak_tracker");
+}
+
+std::vector<SymbolFrame> workload_frames(const std::vector<SymbolFrame>& frames) {
+  auto harness = std::find_if(frames.begin(), frames.end(), [](const SymbolFrame& f) {
+    return f.function.starts_with("memsoak::harness::") || f.function.starts_with("memsoak::tools::");
+  });
+  return {frames.begin(), harness};
 }
 
 std::string stack_fingerprint(const std::vector<SymbolFrame>& frames) {

@@ -74,8 +74,13 @@ class Symbolizer {
 // the frames above the code that asked for memory, dropped from the top of every stack.
 bool is_allocator_frame(const SymbolFrame& frame);
 
+// The workload's part of a stack: its frames up to the first one of memsoak's harness (which
+// differs between strategies); all of them when there is none (an external worker).
+std::vector<SymbolFrame> workload_frames(const std::vector<SymbolFrame>& frames);
+
 // The stack's fingerprint: a hash of its frames' modules and functions (not addresses or lines),
-// so the same site matches across rebuilds and address-space layouts. 16 hex digits.
+// so the same site matches across rebuilds and address-space layouts. 16 hex digits. Given the
+// workload's part of a stack, the same site also matches across strategies.
 std::string stack_fingerprint(const std::vector<SymbolFrame>& frames);
 
 }  // namespace memsoak::reports

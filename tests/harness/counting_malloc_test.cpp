@@ -12,12 +12,16 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <memory>
 #include <thread>
 #include <vector>
 
+#include "harness/artifacts.h"
 #include "harness/heap_counters.h"
 #include "harness/stack_sampling.h"
+#include "reports/stack_dump.h"
 
 namespace memsoak::harness {
 namespace {
@@ -179,10 +183,56 @@ TEST(CountingMalloc, ReadingFromASignalHandlerThatInterruptsTheAllocatorKeepsThe
   EXPECT_LE(g_max_blocks_seen.load(), before.live_blocks + kLive + 1 + 64);
 }
 
+// What the tracker writes is what the report reads: a stack epoch artifact, parsed and symbolized,
+// names the function that holds the bytes, with the bytes it holds. (Starts the sampler, which
+// then stays on: the tests from here on run with it.)
+[[gnu::noinline]] void* y_tracker_test_keeps(std::size_t bytes) {
+  void* p = std::malloc(bytes);
+  std::memset(p, 1, bytes);
+  return p;
+}
+
+TEST(CountingMalloc, YTheTrackersEpochIsWhatTheReportReads) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("memsoak-tracker-epoch-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);  // a run directory exists before its artifacts
+  set_artifact_directory(dir, 0);
+  SoakConfig config;
+  config.stacks.sample_bytes = 0;  // every allocation: exact
+  config.iterations = 1;
+  config.warmup = 0;
+  start_stack_sampling(config);
+  stack_run_begin(0, false);
+  std::vector<void*> kept;
+  for (int i = 0; i < 10; ++i) kept.push_back(y_tracker_test_keeps(10000));
+  stack_run_end(0);  // the last run: an epoch
+  ArtifactListing listing = list_artifacts(dir);
+  ASSERT_EQ(listing.complete.size(), 1u);
+  EXPECT_EQ(listing.complete[0].kind, "stacks");
+  reports::StackDump dump = reports::parse_stack_dump(read_artifact_payload(listing.complete[0]),
+                                                      listing.complete[0].path.string());
+  reports::Symbolizer symbols;
+  bool found = false;
+  for (const reports::DumpedStack& s : dump.stacks) {
+    for (const reports::DumpedFrame& f : s.frames) {
+      if (f.module == reports::kNoModule) continue;
+      for (const reports::SymbolFrame& frame : symbols.resolve(dump.modules[f.module], f.offset)) {
+        if (frame.function.find("y_tracker_test_keeps") != std::string::npos) {
+          found = true;
+          EXPECT_EQ(s.bytes, 10 * static_cast<std::int64_t>(malloc_usable_size(kept[0])));
+        }
+      }
+    }
+  }
+  EXPECT_TRUE(found) << "no stack names y_tracker_test_keeps";
+  for (void* p : kept) std::free(p);
+  std::filesystem::remove_all(dir);
+}
+
 // Every allocation's stack is taken (unwinding included) while three threads allocate, and the
 // process forks meanwhile: each child allocates, unwinds and exits; none may hang on a lock a
-// thread held at the fork, and the counters stay balanced. This test runs last in its binary: the
-// sampler, once started, stays on.
+// thread held at the fork. This test runs last in its binary.
 TEST(CountingMalloc, ZForkWhileThreadsAllocateUnderStackSamplingNeitherCrashesNorHangs) {
   SoakConfig config;
   config.stacks.sample_bytes = 0;  // every allocation
