@@ -171,6 +171,16 @@ std::int64_t value_of(const StackRecord& r, DumpKind kind) noexcept {
                                 : r.live_bytes.load(std::memory_order_relaxed);
 }
 
+// One stack as a dump saw it: other threads keep allocating while it writes, so the stacks and
+// their values are read once, then written from this snapshot.
+struct Snapshot {
+  std::uint32_t record;
+  std::int64_t bytes;
+  std::int64_t blocks_x256;
+  std::uint64_t samples;
+};
+Snapshot g_snapshot[kStackCapacity];
+
 void dump(DumpKind kind, std::uint64_t run_index) noexcept {
   Tables* t = tables();
   if (t == nullptr) return;
@@ -179,7 +189,13 @@ void dump(DumpKind kind, std::uint64_t run_index) noexcept {
   std::uint32_t stack_count = 0;
   for (std::uint32_t i = 0; i < n; ++i) {
     const StackRecord& r = t->records[i];
-    if (r.state.load(std::memory_order_acquire) == 1 && value_of(r, kind) > 0) ++stack_count;
+    if (r.state.load(std::memory_order_acquire) != 1) continue;
+    const std::int64_t bytes = value_of(r, kind);
+    if (bytes <= 0) continue;
+    g_snapshot[stack_count++] = {i, bytes,
+                                 kind == DumpKind::kRun ? r.run_blocks_x256.load(std::memory_order_relaxed)
+                                                        : r.live_blocks_x256.load(std::memory_order_relaxed),
+                                 r.samples.load(std::memory_order_relaxed)};
   }
   if (stack_count == 0 && kind == DumpKind::kRun) return;  // nothing leaked: no file
 
@@ -188,9 +204,8 @@ void dump(DumpKind kind, std::uint64_t run_index) noexcept {
   g_module_count = 0;
   dl_iterate_phdr(add_module, nullptr);
   std::uint32_t module_count = 0;
-  for (std::uint32_t i = 0; i < n; ++i) {
-    const StackRecord& r = t->records[i];
-    if (r.state.load(std::memory_order_acquire) != 1 || value_of(r, kind) <= 0) continue;
+  for (std::uint32_t k = 0; k < stack_count; ++k) {
+    const StackRecord& r = t->records[g_snapshot[k].record];  // a published record's frames never change
     for (std::uint32_t f = 0; f < r.depth; ++f) {
       Module* m = module_of(r.frames[f]);
       if (m != nullptr && m->written_index == kNoStack) m->written_index = module_count++;
@@ -221,15 +236,12 @@ void dump(DumpKind kind, std::uint64_t run_index) noexcept {
       if (m.build_id_bytes <= 255) out.put(m.build_id, m.build_id_bytes);
     }
   }
-  for (std::uint32_t i = 0; i < n; ++i) {
-    const StackRecord& r = t->records[i];
-    if (r.state.load(std::memory_order_acquire) != 1) continue;
-    const std::int64_t bytes = value_of(r, kind);
-    if (bytes <= 0) continue;
-    out.put_value(bytes);
-    out.put_value(kind == DumpKind::kRun ? r.run_blocks_x256.load(std::memory_order_relaxed)
-                                         : r.live_blocks_x256.load(std::memory_order_relaxed));
-    out.put_value(r.samples.load(std::memory_order_relaxed));
+  for (std::uint32_t k = 0; k < stack_count; ++k) {
+    const Snapshot& snap = g_snapshot[k];
+    const StackRecord& r = t->records[snap.record];
+    out.put_value(snap.bytes);
+    out.put_value(snap.blocks_x256 < 0 ? 0 : snap.blocks_x256);
+    out.put_value(snap.samples);
     out.put_value(r.depth);
     out.put_value<std::uint32_t>(0);
     for (std::uint32_t f = 0; f < r.depth; ++f) {
