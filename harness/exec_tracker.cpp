@@ -104,6 +104,10 @@ void TrackerRegionOwner::note_run_answered(std::uint64_t run_index) noexcept {
   region_->runs_answered.fetch_add(1, std::memory_order_release);
 }
 
+bool TrackerRegionOwner::has_stack_writers() const noexcept {
+  return region_->stack_writers.load(std::memory_order_acquire) > 0;
+}
+
 bool TrackerRegionOwner::await_runs_seen(std::int64_t timeout_ms) const noexcept {
   for (std::int64_t waited = 0;; waited += 1) {
     if (region_->runs_seen.load(std::memory_order_acquire) >=

@@ -48,6 +48,8 @@ class TrackerRegionOwner {
   // Waits up to `timeout_ms` for the worker's stack thread to acknowledge every answer; false on
   // timeout (a worker without stack sampling never acknowledges: do not call it then).
   bool await_runs_seen(std::int64_t timeout_ms) const noexcept;
+  // Whether some process of the worker's tree samples stacks (and so acknowledges answers).
+  bool has_stack_writers() const noexcept;
 
   // Sums the slots of `root` and its live descendants (zombies and processes that exited do not
   // count; a slot must match the pid, the process's start time and its program's AT_RANDOM, so a

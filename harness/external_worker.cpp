@@ -414,7 +414,7 @@ RunOutcome ExternalWorker::run(std::uint64_t run_index) {
 WorkerExit ExternalWorker::stop() noexcept {
   if (pid_ == 0) return last_exit_;
   // A worker sampling stacks writes its epochs a moment after each answer: let it finish the last.
-  if (tracker_ && !options_.tracker_environment.empty() && !broken_) tracker_->await_runs_seen(500);
+  if (tracker_ && !broken_ && tracker_->has_stack_writers()) tracker_->await_runs_seen(500);
   WorkerExit exit;
   exit.stopped_by = WorkerExit::StoppedBy::kStdinClosed;
   close_fd(stdin_fd_);

@@ -49,7 +49,10 @@ struct TrackerRegion {
   // Written by that thread: how many of those answers it has turned into boundaries. memsoak waits
   // for it (briefly) before it stops a worker, so the last epoch is written.
   std::atomic<std::uint64_t> runs_seen;
-  std::uint8_t padding[16];
+  // Processes of the tree whose stack thread started sampling (after the first answer they saw):
+  // memsoak waits for runs_seen only when there is one.
+  std::atomic<std::uint64_t> stack_writers;
+  std::uint8_t padding[8];
   TrackerSlot slots[kTrackerSlots];
 };
 static_assert(sizeof(TrackerRegion) == 64 * (kTrackerSlots + 1));

@@ -128,8 +128,40 @@ bool suspects_from_epochs(const EntryStacks& entry, const StrategyReport& s, std
     }
   }
   if (best == nullptr || regular.size() < 4) return false;
-  const Epoch& last = best->back();
-  const bool one_process = entry.epochs.size() == 1;
+  // Processes alive at the same time as the chosen one (an external worker's tree: the shell that
+  // started it, helpers it keeps) wrote epochs at the same run boundaries: their bytes add up.
+  // Processes of other lifetimes (recycled workers before or after it) do not.
+  std::vector<Epoch> summed(best->begin(), best->end());
+  std::size_t others = 0;
+  for (const auto& [pid, epochs] : entry.epochs) {
+    if (&epochs == best || epochs.back().run_index < best->front().run_index ||
+        epochs.front().run_index > best->back().run_index)
+      continue;
+    ++others;
+    // Each process writes at the answers it saw: add the other's latest epoch at or before mine.
+    std::size_t at = 0;
+    for (Epoch& mine : summed) {
+      while (at + 1 < epochs.size() && epochs[at + 1].run_index <= mine.run_index) ++at;
+      if (epochs[at].run_index > mine.run_index) continue;
+      for (const auto& [site, a] : epochs[at].by_site) {
+        mine.by_site[site].bytes += a.bytes;
+        mine.by_site[site].blocks_x256 += a.blocks_x256;
+      }
+    }
+  }
+  if (others > 0) {
+    regular.clear();
+    for (const Epoch& e : summed) {
+      if (e.run_index >= warmup && e.runs_in_process % epoch_runs == 0) regular.push_back(&e);
+    }
+  }
+  const Epoch& last = summed.back();
+  // Only one lifetime (in-process, one worker): its last third must still grow.
+  const bool one_process = std::all_of(entry.epochs.begin(), entry.epochs.end(), [&](const auto& pid_epochs) {
+    const std::vector<Epoch>& epochs = pid_epochs.second;
+    return &epochs == best || !(epochs.back().run_index < best->front().run_index ||
+                                epochs.front().run_index > best->back().run_index);
+  });
   for (const auto& [fingerprint, site] : entry.sites) {
     std::vector<double> y;
     for (const Epoch* e : regular) {

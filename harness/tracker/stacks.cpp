@@ -200,11 +200,18 @@ void on_countdown(void* ptr, std::size_t usable, std::int64_t& countdown,
   const bool enabled = sampling_enabled();
   const std::uint64_t mean = sampling_mean();
   if (thread_epoch != epoch) {
-    // A new thread, or a new plan: only the distance to the next sample is drawn (the process is
-    // memoryless, so starting it here is unbiased). Sampling every allocation needs no distance.
+    // A new thread, or a new plan: the distance to the next sample is drawn afresh (the process
+    // is memoryless, so starting it here is unbiased), counting this allocation's bytes: it is
+    // sampled when the distance falls within it, like any other.
     thread_epoch = epoch;
-    countdown = !enabled ? kNever : mean == 0 ? 0 : draw_distance(mean);
-    if (!enabled || mean != 0) return;
+    if (!enabled) {
+      countdown = kNever;
+      return;
+    }
+    if (mean != 0) {
+      countdown = draw_distance(mean) - static_cast<std::int64_t>(usable);
+      if (countdown > 0) return;
+    }
   }
   if (!enabled) {
     countdown = kNever;

@@ -117,7 +117,7 @@ TEST_F(Stacks, RerankerLeakSitesMatchHeaptrack) {
 }
 
 // A native --exec worker: its preloaded tracker samples stacks, and its epochs follow memsoak's
-// answers; under fork (a fresh worker per run) it writes none.
+// answers.
 TEST_F(Stacks, ANativeExternalWorkerNamesItsLeakingFunction) {
   const std::string worker = "exec " + shell_quote(MEMSOAK_EXAMPLE_WORKER) + " --leak 4096";
   nlohmann::json r = soak({"--exec", worker, "--strategy", "in-process,recycle:50", "--iterations", "400"});
@@ -128,6 +128,12 @@ TEST_F(Stacks, ANativeExternalWorkerNamesItsLeakingFunction) {
     EXPECT_TRUE(names(top, "touched_block")) << strategy << ": " << top["frames"].dump();
     EXPECT_NEAR(top["growth_bytes_per_run"].get<double>(), 4104, 0.15 * 4104) << strategy;
   }
+  // A shell that stays the worker's parent also runs the tracker: the tree's epochs add up.
+  nlohmann::json shell = soak({"--exec", shell_quote(MEMSOAK_EXAMPLE_WORKER) + " --leak 4096; true",
+                               "--strategy", "in-process", "--iterations", "400"});
+  nlohmann::json top = top_suspect(shell, "in-process");
+  ASSERT_FALSE(top.is_null()) << "no suspect with a shell as the worker's parent";
+  EXPECT_TRUE(names(top, "touched_block")) << top["frames"].dump();
   nlohmann::json quiet = soak({"--exec", "exec " + shell_quote(MEMSOAK_EXAMPLE_WORKER), "--strategy",
                                "in-process", "--iterations", "400"});
   EXPECT_EQ(suspects_of(quiet, "in-process"), 0u) << quiet["leak_suspects"].dump();
