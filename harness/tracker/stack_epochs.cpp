@@ -33,6 +33,9 @@ constexpr std::uint64_t kMaxMean = 512 * 1024;
 // analysed runs; below kEveryBelow bytes, every allocation is recorded.
 constexpr double kTargetSamples = 1000;
 constexpr std::uint64_t kEveryBelow = 64;
+// Runs of exact growth the automatic mean needs (fewer when the warm-up is shorter).
+constexpr std::uint64_t kMinRunsForMean = 10;
+constexpr std::uint64_t kRunsToBelieveNoGrowth = 160;
 
 using SharedState = MemsoakStackState;  // harness/stack_sampling.h
 
@@ -317,7 +320,18 @@ extern "C" void memsoak_stacks_run_begin(std::uint64_t run_index, int one_run) n
     reseed_thread();
   }
   g_one_run = one_run != 0;
-  if (!g_mean_chosen && run_index >= g_plan.warmup) {
+  // After warm-up, once the entry has measured enough runs (an external worker's tracker may
+  // start after the warm-up, and then measures its first runs instead), or another process of the
+  // entry chose already.
+  // An external worker's tracker reads the counters from its own thread, which sees another
+  // thread's allocations only when that thread flushes them (every 64 calls or 256 KiB): growth
+  // that reads 0 is only believed after kRunsToBelieveNoGrowth runs.
+  const std::uint64_t measured = g_shared->warmup_runs.load(std::memory_order_relaxed);
+  const bool grew = g_shared->warmup_growth.load(std::memory_order_relaxed) > 0;
+  if (!g_mean_chosen && run_index >= g_plan.warmup &&
+      ((measured >= std::min<std::uint64_t>(g_plan.warmup, kMinRunsForMean) &&
+        (grew || measured >= kRunsToBelieveNoGrowth)) ||
+       g_shared->chosen_mean_plus_one.load(std::memory_order_acquire) != 0)) {
     set_sampling(true, choose_mean(), g_plan.depth);
     g_mean_chosen = true;
   }
@@ -327,7 +341,7 @@ extern "C" void memsoak_stacks_run_begin(std::uint64_t run_index, int one_run) n
 
 extern "C" void memsoak_stacks_run_end(std::uint64_t run_index) noexcept {
   if (!g_configured) return;
-  if (run_index < g_plan.warmup) {
+  if (!g_mean_chosen) {  // the runs before this process had its mean: the warm-up's, as a rule
     g_shared->warmup_growth.fetch_add(heap_live() - g_heap_at_begin, std::memory_order_relaxed);
     g_shared->warmup_runs.fetch_add(1, std::memory_order_relaxed);
   }
