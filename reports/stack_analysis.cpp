@@ -178,7 +178,9 @@ bool suspects_from_epochs(const EntryStacks& entry, const StrategyReport& s, std
     // (a sampled block stays in every epoch while it lives), so the last third's growth must also
     // stand out from the sampling noise of the estimate itself, about sqrt(mean x live bytes).
     const double tail_growth = tail_trend.slope * static_cast<double>(tail.size() - 1);
-    const double noise = std::sqrt(static_cast<double>(mean_bytes) * std::max(0.0, y.back()));
+    // The estimate's own spread at one epoch is about sqrt(mean x live); a change between two
+    // epochs, twice that variance. A site must move 3 such standard deviations.
+    const double noise = std::sqrt(2.0 * static_cast<double>(mean_bytes) * std::max(0.0, y.back()));
     // A recycled worker lives too few epochs for a last third of its own: its whole growth must
     // stand out from the noise instead (the worker is replaced anyway; nothing plateaus there).
     const bool grows = one_process ? tail_trend.ci_low > 0 && tail_trend.slope >= 0.5 * trend.slope &&
