@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "harness/units.h"
+#include "reports/answer.h"
 #include "reports/writer.h"
 
 namespace memsoak::reports {
@@ -53,7 +54,7 @@ std::optional<std::string> top_suspect_line(const Report& report, const Strategy
 }
 
 std::string summary_line(const StrategyReport& s) {
-  std::string label = s.allocator == "glibc" ? s.strategy : fmt::format("{} [{}]", s.strategy, s.allocator);
+  std::string label = entry_label(s);
   std::string line = fmt::format("  {:<20} {:<12} {}  {}", label, verdict_name(s.classification.verdict),
                                  growth_text("heap", s.heap), growth_text("RSS", s.rss));
   if (s.rss_peak_bytes)

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "reports/growth.h"
@@ -87,6 +88,31 @@ struct HeaptrackSummary {
   std::vector<HeaptrackStack> top_stacks;     // the largest, most bytes first
 };
 
+// One line of a chart: a metric of one strategy against run index, downsampled for drawing
+// (reports/chart_series.h). The statistics use every run; only the drawing is thinned.
+struct ChartLine {
+  std::vector<double> x;  // run index
+  std::vector<double> y;  // bytes
+};
+
+// What report.html draws for one strategy (parallel to Report::strategies).
+struct StrategyCharts {
+  ChartLine rss, heap, pss, uss;            // a line is empty when never measured
+  std::uint64_t first_analysed_run = 0;     // the runs before it were warm-up
+  bool process_per_run = false;             // a new process for every run: no replacement marks
+  std::vector<std::uint64_t> replacements;  // run indices where a new worker process took over
+  std::vector<std::uint64_t> failed_runs;   // run indices of failed runs
+  std::uint64_t marks_left_out = 0;         // replacements and failures beyond the cap
+};
+
+// Failed runs of one entry that run.log gives the same reason for.
+struct FailureGroup {
+  std::string entry;  // the entry's label, as in run.log
+  std::string reason;
+  std::uint64_t runs = 0;
+  std::uint64_t first_run = 0;
+};
+
 struct Report {
   std::string schema = "memsoak.report/1";
   std::string run_directory;
@@ -101,6 +127,12 @@ struct Report {
   bool stacks_sampled = false;             // the soak sampled allocation stacks and left them in artifacts/
   std::vector<LeakSuspect> leak_suspects;  // per strategy in order, then by growth
   std::optional<HeaptrackSummary> heaptrack;  // only when the soak ran the heaptrack pass
+  // For the reports people read (not in report.json): the charts, why runs failed and where the
+  // soak ran.
+  std::vector<StrategyCharts> charts;
+  std::vector<FailureGroup> failures;                            // most runs first
+  bool failures_truncated = false;                               // run.log was longer than the analysis reads
+  std::vector<std::pair<std::string, std::string>> environment;  // name, value
 };
 
 }  // namespace memsoak::reports

@@ -128,7 +128,15 @@ TrendEstimate theil_sen(std::span<const double> y, double confidence) {
   };
   estimate.ci_low = slope_of_rank((total_pairs - c) / 2.0);
   estimate.ci_high = slope_of_rank((total_pairs + c) / 2.0 + 1.0);
-  estimate.slope = quantile(slopes, 0.5);
+  // The median, in place (a copy of a million slopes per series showed in the profile of a
+  // 100,000-run report): the mean of the two middle slopes when their count is even.
+  const std::size_t middle = slopes.size() / 2;
+  estimate.slope = order_statistic(slopes, middle);
+  if (slopes.size() % 2 == 0) {
+    const double below =
+        *std::max_element(slopes.begin(), slopes.begin() + static_cast<std::ptrdiff_t>(middle));
+    estimate.slope = (estimate.slope + below) / 2.0;
+  }
 
   std::vector<double> residual_levels(n);
   for (std::size_t i = 0; i < n; ++i) residual_levels[i] = y[i] - estimate.slope * static_cast<double>(i);

@@ -12,12 +12,14 @@ namespace memsoak::reports {
 std::unique_ptr<ReportWriter> make_report_json_writer();
 std::unique_ptr<ReportWriter> make_console_summary_writer();
 std::unique_ptr<ReportWriter> make_folded_stacks_writer();
+std::unique_ptr<ReportWriter> make_report_html_writer();
 
 std::span<const std::unique_ptr<ReportWriter>> report_writers() {
   static const std::vector<std::unique_ptr<ReportWriter>> writers = [] {
     std::vector<std::unique_ptr<ReportWriter>> all;
     all.push_back(make_report_json_writer());
     all.push_back(make_folded_stacks_writer());
+    all.push_back(make_report_html_writer());
     all.push_back(make_console_summary_writer());
     return all;
   }();

@@ -87,7 +87,7 @@ int soak_and_report(const RunArgs& args, const harness::SoakConfig& config,
 int finish_report(const fs::path& run_dir, bool quiet) {
   reports::Report report = reports::analyse_run_directory(run_dir);
   reports::write_reports(report, {run_dir, quiet ? nullptr : &std::cout});
-  std::cout << (run_dir / "report.json").string() << std::endl;
+  std::cout << (run_dir / "report.html").string() << std::endl;
   std::vector<std::string> violations = reports::budget_violations(report);
   for (const auto& v : violations) std::cerr << "memsoak: budget exceeded: " << v << '\n';
   return violations.empty() ? kExitOk : kExitBudget;

@@ -12,7 +12,11 @@ packages=(
   libopenblas-dev python3 python3-numpy libunwind-dev libdw-dev
   libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0
   heaptrack zstd
+  chromium
 )
+# report.html embeds uPlot from the npm registry (reports/html/package-lock.json): Debian's npm,
+# unless this machine already has one (a Node.js from elsewhere brings its own).
+command -v npm >/dev/null || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -78,7 +78,7 @@ TEST_F(MemsoakCli, DefaultOutputGoesToATimestampedDirectoryWithALatestLink) {
   EXPECT_TRUE(fs::exists(latest / "run.json"));
   EXPECT_TRUE(fs::exists(latest / "samples.bin"));
   // --quiet prints only the report's path.
-  EXPECT_EQ(fs::canonical(work_ / r.out.substr(0, r.out.size() - 1)), latest / "report.json");
+  EXPECT_EQ(fs::canonical(work_ / r.out.substr(0, r.out.size() - 1)), latest / "report.html");
 }
 
 TEST_F(MemsoakCli, RunJsonRecordsConfigAndEnvironment) {

@@ -1,0 +1,96 @@
+// The report's headline (see answer.h).
+#include "reports/answer.h"
+
+#include <fmt/format.h>
+
+#include <cstring>
+
+#include "harness/units.h"
+
+namespace memsoak::reports {
+
+std::string entry_label(const StrategyReport& s) {
+  return s.allocator == "glibc" ? s.strategy : fmt::format("{} [{}]", s.strategy, s.allocator);
+}
+
+bool keeps_memory_bounded(Verdict verdict) {
+  return verdict == Verdict::kStable || verdict == Verdict::kPlateau || verdict == Verdict::kBounded;
+}
+
+namespace {
+
+double throughput(const StrategyReport& s) { return s.runs_per_second.value_or(0.0); }
+
+std::string growth_phrase(const StrategyReport& s) {
+  const std::optional<SeriesGrowth>& g = s.heap && s.heap->grows ? s.heap : s.rss;
+  if (!g) return std::string(verdict_name(s.classification.verdict));
+  return fmt::format("{} ({}{}/run of {})", verdict_name(s.classification.verdict),
+                     g->trend.slope >= 0 ? "+" : "", harness::format_bytes(g->trend.slope),
+                     &g == &s.heap ? "live heap" : "RSS");
+}
+
+std::string memory_phrase(const StrategyReport& s) {
+  switch (s.classification.verdict) {
+    case Verdict::kPlateau:
+      return "memory bounded (it grew, then levelled off)";
+    case Verdict::kBounded:
+      return "memory bounded (each worker grows, and is replaced)";
+    default:
+      return "memory stable";
+  }
+}
+
+std::string cost_phrase(const StrategyReport& chosen, const StrategyReport& fastest) {
+  std::string cost = chosen.runs_per_second ? fmt::format("{:.1f} runs/s", *chosen.runs_per_second)
+                                            : std::string("an unmeasured throughput");
+  if (&chosen != &fastest && throughput(fastest) > 0 && throughput(chosen) > 0) {
+    cost += fmt::format(", {:.2f}× the throughput of {} ({:.1f} runs/s)",
+                        throughput(chosen) / throughput(fastest), entry_label(fastest), throughput(fastest));
+  }
+  if (chosen.rss_peak_bytes) {
+    cost += fmt::format(", peak RSS {}", harness::format_bytes(static_cast<double>(*chosen.rss_peak_bytes)));
+  }
+  if (chosen.footprint_pss_mean_bytes) {
+    cost += fmt::format(", footprint {} PSS", harness::format_bytes(*chosen.footprint_pss_mean_bytes));
+  }
+  return cost;
+}
+
+}  // namespace
+
+Answer answer_of(const Report& report) {
+  Answer answer;
+  const StrategyReport* fastest = nullptr;
+  const StrategyReport* chosen = nullptr;
+  for (const StrategyReport& s : report.strategies) {
+    if (fastest == nullptr || throughput(s) > throughput(*fastest)) fastest = &s;
+    if (keeps_memory_bounded(s.classification.verdict) && s.analysed_runs > 0 &&
+        (chosen == nullptr || throughput(s) > throughput(*chosen))) {
+      chosen = &s;
+    }
+  }
+  if (report.strategies.empty()) {
+    answer.headline = "No strategy ran.";
+  } else if (chosen == nullptr) {
+    answer.headline = "No strategy keeps memory stable.";
+  } else {
+    answer.headline = fmt::format("{} keeps {}, at {}.", entry_label(*chosen), memory_phrase(*chosen),
+                                  cost_phrase(*chosen, *fastest));
+  }
+  for (const StrategyReport& s : report.strategies) {
+    if (&s == chosen) continue;
+    std::string line = fmt::format("{}: {}", entry_label(s), growth_phrase(s));
+    if (s.runs_per_second) line += fmt::format(", {:.1f} runs/s", *s.runs_per_second);
+    if (s.analysed_runs == 0) line += ", no run after warm-up";
+    answer.details.push_back(std::move(line));
+  }
+  if (report.interrupted_by_signal) {
+    answer.details.push_back(
+        fmt::format("The soak was stopped by {} before it finished; these are the runs "
+                    "measured until then.",
+                    strsignal(*report.interrupted_by_signal)));
+  }
+  return answer;
+}
+
+}  // namespace memsoak::reports

@@ -1,0 +1,235 @@
+// report.html without a browser: the chart data (LTTB, marks), escaping of outside strings, the
+// page's Content-Security-Policy, its size for a large soak, and failures read from run.log.
+// tests/tools/report_browser_test.cpp opens real pages in Chromium.
+#include "reports/report_html.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <regex>
+
+#include "reports/chart_series.h"
+#include "reports/html_assets.h"
+#include "reports/html_text.h"
+#include "reports/run_context.h"
+#include "tests/scratch_dir.h"
+
+namespace memsoak::reports {
+namespace {
+
+std::size_t count(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+TEST(Lttb, KeepsEndsAndASpikeThatStridingWouldSkip) {
+  std::vector<double> x(10'000), y(10'000, 100.0);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<double>(i);
+  y[4321] = 5000.0;  // one run's RSS jumped
+  y[0] = 7.0;
+  y[9999] = 9.0;
+  std::vector<std::size_t> kept = lttb_indices(x, y, 100);
+  ASSERT_EQ(kept.size(), 100u);
+  EXPECT_EQ(kept.front(), 0u);
+  EXPECT_EQ(kept.back(), 9999u);
+  EXPECT_TRUE(std::is_sorted(kept.begin(), kept.end()));
+  EXPECT_NE(std::find(kept.begin(), kept.end(), 4321u), kept.end());
+}
+
+TEST(Lttb, ShortLinesAreKeptWhole) {
+  std::vector<double> x = {0, 1, 2}, y = {5, 6, 7};
+  EXPECT_EQ(lttb_indices(x, y, 100), (std::vector<std::size_t>{0, 1, 2}));
+  EXPECT_EQ(lttb_indices(x, y, 2).size(), 3u);
+}
+
+harness::RunRecord record(std::uint64_t run, std::uint64_t worker, std::uint32_t flags = 0) {
+  harness::RunRecord r;
+  r.run_index = run;
+  r.worker_id = worker;
+  r.flags = flags;
+  r.worker.rss_bytes = static_cast<std::int64_t>(1'000'000 + run * 10);
+  r.worker.heap_live_bytes = static_cast<std::int64_t>(500'000 + run);
+  if (run % 4 == 0) r.worker.pss_bytes = 700'000;
+  return r;
+}
+
+TEST(StrategyCharts, MarkWarmUpReplacementsAndFailures) {
+  std::vector<harness::RunRecord> records;
+  for (std::uint64_t i = 0; i < 100; ++i) {
+    std::uint32_t flags = (i < 10 ? harness::kRunWarmup : 0u) | (i == 42 ? harness::kRunFailed : 0u);
+    records.push_back(record(i, 1 + i / 25, flags));  // a new worker every 25 runs
+  }
+  StrategyCharts c = build_strategy_charts(records);
+  EXPECT_EQ(c.first_analysed_run, 10u);
+  EXPECT_FALSE(c.process_per_run);
+  EXPECT_EQ(c.replacements, (std::vector<std::uint64_t>{25, 50, 75}));
+  EXPECT_EQ(c.failed_runs, (std::vector<std::uint64_t>{42}));
+  EXPECT_EQ(c.rss.x.size(), 99u);  // the failed run has no point
+  EXPECT_EQ(std::count(c.rss.x.begin(), c.rss.x.end(), 42.0), 0);
+  EXPECT_EQ(c.pss.x.size(), 25u);  // measured every 4th run (42 is not one)
+  EXPECT_EQ(c.uss.x.size(), 0u);   // never measured: no line
+}
+
+TEST(StrategyCharts, AProcessPerRunIsNotMarkedRunByRun) {
+  std::vector<harness::RunRecord> records;
+  for (std::uint64_t i = 0; i < 50; ++i) records.push_back(record(i, 100 + i));
+  StrategyCharts c = build_strategy_charts(records);
+  EXPECT_TRUE(c.process_per_run);
+  EXPECT_TRUE(c.replacements.empty());
+  EXPECT_EQ(c.marks_left_out, 0u);
+}
+
+TEST(StrategyCharts, LongSoaksAreThinnedToTheLineBudget) {
+  std::vector<harness::RunRecord> records;
+  for (std::uint64_t i = 0; i < 100'000; ++i) records.push_back(record(i, 1));
+  StrategyCharts c = build_strategy_charts(records);
+  EXPECT_EQ(c.rss.x.size(), kChartPointsPerLine);
+  EXPECT_EQ(c.rss.x.front(), 0.0);
+  EXPECT_EQ(c.rss.x.back(), 99'999.0);
+}
+
+TEST(HtmlEscape, MarkupBecomesText) {
+  EXPECT_EQ(html_escape("operator<<(a&b, \"c\") 'd' >"),
+            "operator&lt;&lt;(a&amp;b, &quot;c&quot;) &#39;d&#39; &gt;");
+  EXPECT_EQ(html_escape("</script><img src=x onerror=alert(1)>"),
+            "&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;");
+}
+
+TEST(HtmlEscape, InvalidUtf8AndControlCharactersAreReplaced) {
+  const std::string fffd = "\xEF\xBF\xBD";
+  EXPECT_EQ(html_escape("a\xFF"
+                        "b"),
+            "a" + fffd + "b");
+  EXPECT_EQ(html_escape("\xC0\xAF"), fffd + fffd);             // an overlong '/'
+  EXPECT_EQ(html_escape("\xED\xA0\x80"), fffd + fffd + fffd);  // a UTF-16 surrogate
+  EXPECT_EQ(html_escape("\xE2\x82"), fffd + fffd);             // cut short
+  EXPECT_EQ(html_escape("x\x01y\tz\n"), "x" + fffd + "y\tz\n");
+  EXPECT_EQ(html_escape("naïve → 🙂"), "naïve → 🙂");
+}
+
+TEST(JsonForScript, NoStringCanCloseTheScriptElement) {
+  nlohmann::json value = {{"f", "</script><script>alert(1)</script><!--"}, {"bad", "\xFF"}};
+  std::string text = json_for_script(value);
+  EXPECT_EQ(text.find('<'), std::string::npos);
+  EXPECT_EQ(nlohmann::json::parse(text)["f"], "</script><script>alert(1)</script><!--");
+}
+
+Report hostile_report() {
+  Report report;
+  report.scenario = "<b>bold</b> & \xFF";
+  report.workload = "synthetic";
+  StrategyReport s;
+  s.strategy = "in-process";
+  s.runs = 100;
+  s.analysed_runs = 90;
+  s.classification = {Verdict::kLeak, "grows <fast>"};
+  report.strategies.push_back(s);
+  report.charts.push_back(build_strategy_charts({}));
+  report.stacks_sampled = true;
+  LeakSuspect l;
+  l.strategy = "in-process";
+  l.allocator = "glibc";
+  l.growth_bytes_per_run = 4096;
+  l.frames = {
+      {"std::vector<int>::push_back</script><script>alert(1)</script>", "/src/a&b.cpp", 7, "lib<x>.so"}};
+  report.leak_suspects.push_back(l);
+  report.failures.push_back({"in-process", "worker said <img src=x onerror=alert(2)>", 3, 17});
+  report.environment = {{"host<name>", "\"quoted\""}};
+  return report;
+}
+
+TEST(ReportHtml, OutsideStringsAreEscapedEverywhere) {
+  const std::string page = render_report_html(hostile_report());
+  EXPECT_EQ(count(page, "<script"), 3u);  // the data, uPlot, the page's own script
+  EXPECT_EQ(count(page, "</script>"), 3u);
+  EXPECT_EQ(page.find("<b>bold"), std::string::npos);
+  EXPECT_EQ(page.find("<img"), std::string::npos);
+  EXPECT_EQ(page.find("<fast>"), std::string::npos);
+  EXPECT_EQ(page.find("<x>"), std::string::npos);
+  EXPECT_NE(page.find("&lt;b&gt;bold&lt;/b&gt; &amp; \xEF\xBF\xBD"), std::string::npos);
+  EXPECT_NE(page.find("push_back&lt;/script&gt;"), std::string::npos);
+  EXPECT_NE(page.find("host&lt;name&gt;"), std::string::npos);
+  EXPECT_NE(page.find("worker said &lt;img"), std::string::npos);
+}
+
+TEST(ReportHtml, PolicyAllowsExactlyTheEmbeddedScriptsAndStylesAndNoNetwork) {
+  Report report = hostile_report();
+  report.failures.clear();  // its reason has " src=" as (escaped) text
+  const std::string page = render_report_html(report);
+  std::smatch csp;
+  ASSERT_TRUE(std::regex_search(page, csp,
+                                std::regex("http-equiv=\"Content-Security-Policy\" content=\"([^\"]*)\"")));
+  const std::string policy = csp[1];
+  EXPECT_NE(policy.find("default-src 'none'"), std::string::npos);
+  EXPECT_EQ(policy.find("unsafe-inline"), std::string::npos);
+  EXPECT_EQ(policy.find("http"), std::string::npos);
+  for (const char* asset : {"uplot.js", "report.js", "uplot.css", "report.css"}) {
+    const HtmlAsset a = html_asset(asset);
+    EXPECT_NE(policy.find(std::string(a.csp_source)), std::string::npos) << asset;
+    EXPECT_NE(page.find(std::string(a.text)), std::string::npos) << asset;
+  }
+  // Nothing is fetched: outside the inline scripts, no element has a src= or href=.
+  std::string markup;
+  for (std::size_t at = 0; at < page.size();) {
+    const std::size_t open = page.find("<script", at);
+    const std::size_t body = open == std::string::npos ? std::string::npos : page.find('>', open);
+    const std::size_t close = body == std::string::npos ? std::string::npos : page.find("</script>", body);
+    if (close == std::string::npos) {
+      markup += page.substr(at);
+      break;
+    }
+    markup += page.substr(at, body + 1 - at) + "</script>";
+    at = close + 9;
+  }
+  EXPECT_EQ(count(markup, "<script"), 3u);
+  EXPECT_EQ(markup.find(" src="), std::string::npos);
+  EXPECT_EQ(markup.find(" href="), std::string::npos);
+}
+
+TEST(ReportHtml, SixStrategiesOf100kRunsStayUnder5MB) {
+  Report report;
+  report.scenario = "large";
+  for (int s = 0; s < 6; ++s) {
+    std::vector<harness::RunRecord> records;
+    for (std::uint64_t i = 0; i < 100'000; ++i) {
+      harness::RunRecord r = record(i, 1 + i / 100);
+      r.worker.rss_bytes += static_cast<std::int64_t>((i * 7919) % 4096);
+      r.worker.uss_bytes = r.worker.rss_bytes / 3;
+      records.push_back(r);
+    }
+    StrategyReport sr;
+    sr.strategy = "s" + std::to_string(s);
+    report.strategies.push_back(sr);
+    report.charts.push_back(build_strategy_charts(records));
+  }
+  const std::string page = render_report_html(report);
+  EXPECT_LT(page.size(), 5'000'000u);
+}
+
+class FailureLogTest : public testing::ScratchDirTest {
+ protected:
+  FailureLogTest() : ScratchDirTest("failure-log") {}
+};
+
+TEST_F(FailureLogTest, GroupsFailedRunsByEntryAndReasonMostFirst) {
+  std::ofstream(dir_ / "run.log") << "fork run 7: failed: killed by signal 11 (Segmentation fault)\n"
+                                     "worker stderr: something else\n"
+                                     "recycle:20 [jemalloc] run 3: failed: exit status 2\n"
+                                     "fork run 2: failed: killed by signal 11 (Segmentation fault)\n"
+                                     "fork run: failed: not a run number\n"
+                                     "fork run 9: failed: killed by signal 11 (Segmentation fault)\n";
+  FailureLog log = read_failures(dir_ / "run.log");
+  ASSERT_EQ(log.groups.size(), 2u);
+  EXPECT_EQ(log.groups[0].entry, "fork");
+  EXPECT_EQ(log.groups[0].runs, 3u);
+  EXPECT_EQ(log.groups[0].first_run, 2u);
+  EXPECT_EQ(log.groups[0].reason, "killed by signal 11 (Segmentation fault)");
+  EXPECT_EQ(log.groups[1].entry, "recycle:20 [jemalloc]");
+  EXPECT_FALSE(log.truncated);
+  EXPECT_TRUE(read_failures(dir_ / "missing.log").groups.empty());
+}
+
+}  // namespace
+}  // namespace memsoak::reports
