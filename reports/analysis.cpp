@@ -66,6 +66,7 @@ void fill_costs(StrategyReport& s, std::span<const RunRecord> records, const har
     s.cpu_system_seconds = static_cast<double>(stats.cpu_system_ns.value_or(0)) / 1e9;
   }
   s.stopped = stats.stopped;
+  s.finished = stats.elapsed_ns.has_value();
 }
 
 std::optional<double> mean_of(const std::vector<double>& values) {
@@ -231,6 +232,7 @@ Report analyse_run_directory(const fs::path& run_dir) {
   report.workload = manifest.config.workload;
   report.leak = manifest.config.leak;
   report.warmup = manifest.config.warmup;
+  report.planned_runs = manifest.config.iterations;
   report.budget_bytes_per_run = manifest.config.budget_bytes_per_run;
   report.interrupted_by_signal = manifest.interrupted_by_signal;
   // Strategies are independent: they are analysed on as many threads as there are cores (a

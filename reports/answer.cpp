@@ -2,6 +2,7 @@
 #include "reports/answer.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cstring>
 
@@ -83,6 +84,18 @@ Answer answer_of(const Report& report) {
     if (s.runs_per_second) line += fmt::format(", {:.1f} runs/s", *s.runs_per_second);
     if (s.analysed_runs == 0) line += ", no run after warm-up";
     answer.details.push_back(std::move(line));
+  }
+  std::vector<std::string> unfinished;
+  for (const StrategyReport& s : report.strategies) {
+    if (s.finished) continue;
+    unfinished.push_back(
+        s.runs == 0 ? fmt::format("{} did not start", entry_label(s))
+                    : fmt::format("{} has {} of {} runs", entry_label(s), s.runs, report.planned_runs));
+  }
+  if (!unfinished.empty() && !report.interrupted_by_signal) {
+    answer.details.push_back(
+        fmt::format("The soak did not finish (memsoak was killed, or is still running): {}.",
+                    fmt::join(unfinished, "; ")));
   }
   if (report.interrupted_by_signal) {
     answer.details.push_back(

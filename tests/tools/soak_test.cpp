@@ -272,6 +272,24 @@ TEST_F(Soak, SigintWritesTheReportAndLeavesNoProcessBehind) {
   EXPECT_TRUE(processes_in(work_).empty());
 }
 
+// kill -9 leaves no report; `memsoak report` rebuilds every output from what reached the disk,
+// and the page says the soak did not finish.
+TEST_F(Soak, KilledSoakIsRebuiltAndSaysItDidNotFinish) {
+  int status = stop_soak(work_,
+                         {"run", "--workload", "synthetic", "--strategy", "in-process,fork", "--iterations",
+                          "1000000", "--out", "run", "--quiet"},
+                         SIGKILL);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  EXPECT_FALSE(std::filesystem::exists(work_ / "run" / "report.html"));
+  CommandResult r = memsoak({"report", "run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_GT(strategy(report("run"), "in-process")["runs"].get<int>(), 0);
+  const std::string page = read_text(work_ / "run" / "report.html");
+  EXPECT_NE(page.find("The soak did not finish"), std::string::npos);
+  EXPECT_NE(page.find("fork did not start"), std::string::npos);
+  EXPECT_NE(page.find("in-process has "), std::string::npos);
+}
+
 // SIGTERM while an external worker that ignores both a closed stdin and SIGTERM is running: it
 // is killed too, though it lives in a process group of its own.
 TEST_F(Soak, SigtermLeavesNoExternalWorkerBehind) {
