@@ -13,6 +13,7 @@ namespace memsoak::reports {
 std::unique_ptr<ReportWriter> make_report_json_writer();
 std::unique_ptr<ReportWriter> make_console_summary_writer();
 std::unique_ptr<ReportWriter> make_folded_stacks_writer();
+std::unique_ptr<ReportWriter> make_summary_markdown_writer();
 
 namespace {
 
@@ -42,6 +43,7 @@ std::span<const std::unique_ptr<ReportWriter>> report_writers() {
     std::vector<std::unique_ptr<ReportWriter>> all;
     all.push_back(make_report_json_writer());
     all.push_back(make_folded_stacks_writer());
+    all.push_back(make_summary_markdown_writer());
     all.push_back(make_console_summary_writer());
     return all;
   }();
