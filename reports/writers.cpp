@@ -14,6 +14,7 @@ std::unique_ptr<ReportWriter> make_report_json_writer();
 std::unique_ptr<ReportWriter> make_console_summary_writer();
 std::unique_ptr<ReportWriter> make_folded_stacks_writer();
 std::unique_ptr<ReportWriter> make_summary_markdown_writer();
+std::unique_ptr<ReportWriter> make_junit_xml_writer();
 
 namespace {
 
@@ -44,6 +45,7 @@ std::span<const std::unique_ptr<ReportWriter>> report_writers() {
     all.push_back(make_report_json_writer());
     all.push_back(make_folded_stacks_writer());
     all.push_back(make_summary_markdown_writer());
+    all.push_back(make_junit_xml_writer());
     all.push_back(make_console_summary_writer());
     return all;
   }();
