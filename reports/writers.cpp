@@ -15,6 +15,7 @@ std::unique_ptr<ReportWriter> make_console_summary_writer();
 std::unique_ptr<ReportWriter> make_folded_stacks_writer();
 std::unique_ptr<ReportWriter> make_summary_markdown_writer();
 std::unique_ptr<ReportWriter> make_junit_xml_writer();
+std::unique_ptr<ReportWriter> make_samples_csv_writer();
 
 namespace {
 
@@ -46,6 +47,7 @@ std::span<const std::unique_ptr<ReportWriter>> report_writers() {
     all.push_back(make_folded_stacks_writer());
     all.push_back(make_summary_markdown_writer());
     all.push_back(make_junit_xml_writer());
+    all.push_back(make_samples_csv_writer());
     all.push_back(make_console_summary_writer());
     return all;
   }();
