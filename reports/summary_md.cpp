@@ -113,8 +113,9 @@ void append_answer(std::string& out, const Report& report) {
                          verdict_name(top->classification.verdict));
     }
     out += "\n\n";
-  } else if (!report.strategies.empty() &&
-             std::all_of(report.strategies.begin(), report.strategies.end(), is_inconclusive)) {
+  } else if (report.strategies.empty()) {
+    out += "**No strategy has a record yet.**\n\n";
+  } else if (std::all_of(report.strategies.begin(), report.strategies.end(), is_inconclusive)) {
     out += "**No verdict**: too little was measured under every strategy.\n\n";
   } else {
     out += "**No strategy keeps memory stable.**\n\n";

@@ -60,6 +60,10 @@ TEST(SummaryMarkdown, EscapesEveryCharacterMarkdownGivesAMeaning) {
   EXPECT_EQ(md_text("h\xc3\xa9llo world", 5), "h\xc3\xa9llo…");
 }
 
+TEST(SummaryMarkdown, AReportWithoutStrategiesSaysSo) {
+  EXPECT_NE(summary_markdown(Report{}).find("No strategy has a record yet"), std::string::npos);
+}
+
 TEST(SummaryMarkdown, WithoutStacksOrBudgetTheSectionsAreLeftOut) {
   Report report = fixtures::hostile_report();
   report.stacks_sampled = false;
