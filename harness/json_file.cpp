@@ -23,12 +23,17 @@ void write_json_atomically(const fs::path& path, const Json& value) {
 }  // namespace
 
 void write_text_file(const fs::path& path, const std::string& text) {
+  write_file_atomically(path, [&text](std::ostream& out) { out << text; });
+}
+
+void write_file_atomically(const fs::path& path, const std::function<void(std::ostream&)>& fill) {
   fs::path temp = path;
   temp += ".tmp";
   try {
     {
       std::ofstream out(temp);
-      out << text;
+      if (!out) throw std::system_error(errno, std::generic_category(), temp.string());
+      fill(out);
       if (!out.flush()) throw std::system_error(errno, std::generic_category(), temp.string());
     }
     fs::rename(temp, path);

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <ostream>
 
 namespace memsoak::harness {
 
@@ -12,6 +14,10 @@ void write_json_file(const std::filesystem::path& path, const nlohmann::ordered_
 
 // The same for any text.
 void write_text_file(const std::filesystem::path& path, const std::string& text);
+
+// The same for text too large to hold in memory at once: `fill` streams it into the temporary
+// file. Whatever fails (`fill` throwing included), the temporary file is removed.
+void write_file_atomically(const std::filesystem::path& path, const std::function<void(std::ostream&)>& fill);
 
 inline constexpr int kMaxJsonDepth = 64;
 

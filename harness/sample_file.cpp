@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -38,11 +39,10 @@ struct RunRecordV1 {
 };
 static_assert(sizeof(RunRecordV1) == 144);
 
-std::vector<RunRecord> read_v1_records(std::istream& in, std::size_t count) {
-  std::vector<RunRecord> records;
-  records.reserve(count);
+// Appends up to `count` version 1 records read from `in` to `records`, converted.
+void read_v1_records(std::istream& in, std::size_t count, std::vector<RunRecord>& records) {
   RunRecordV1 old{};
-  while (records.size() < count && in.read(reinterpret_cast<char*>(&old), sizeof old)) {
+  for (std::size_t i = 0; i < count && in.read(reinterpret_cast<char*>(&old), sizeof old); ++i) {
     RunRecord r;
     r.strategy_index = old.strategy_index;
     r.flags = old.flags;
@@ -58,7 +58,54 @@ std::vector<RunRecord> read_v1_records(std::istream& in, std::size_t count) {
                 old.cpu_user_ns, old.cpu_system_ns,  kNotMeasured,        kNotMeasured};
     records.push_back(r);
   }
-  return records;
+}
+
+// Appends up to `count` records of a file of `version` to `records`; fewer at the file's end.
+void read_records(std::istream& in, std::uint32_t version, std::size_t count,
+                  std::vector<RunRecord>& records) {
+  if (version == 1) return read_v1_records(in, count, records);
+  const std::size_t first = records.size();
+  records.resize(first + count);
+  in.read(reinterpret_cast<char*>(records.data() + first),
+          static_cast<std::streamsize>(count * sizeof(RunRecord)));
+  records.resize(first + static_cast<std::size_t>(in.gcount()) / sizeof(RunRecord));
+}
+
+struct OpenedSampleFile {
+  std::ifstream in;  // at the first record
+  std::uint32_t version = 0;
+  std::size_t records = 0;  // complete records the file holds
+};
+
+OpenedSampleFile open_sample_file(const std::filesystem::path& path) {
+  OpenedSampleFile file{std::ifstream(path, std::ios::binary)};
+  std::ifstream& in = file.in;
+  std::error_code ec;
+  if (!in || !std::filesystem::is_regular_file(path, ec)) {
+    throw InputError(fmt::format("{}: cannot open (missing or not a file)", path.string()));
+  }
+  char header[kSampleFileHeaderBytes] = {};
+  if (!in.read(header, sizeof header) || std::memcmp(header, kSampleFileMagic, 8) != 0) {
+    throw InputError(fmt::format("{}: not a memsoak samples file (bad magic)", path.string()));
+  }
+  std::uint32_t version = 0;
+  std::uint32_t record_bytes = 0;
+  std::memcpy(&version, header + 8, 4);
+  std::memcpy(&record_bytes, header + 12, 4);
+  if (version > kSampleFileVersion) {
+    throw InputError(fmt::format("{}: format version {} is newer than this memsoak reads ({})", path.string(),
+                                 version, kSampleFileVersion));
+  }
+  if (version == 0) throw InputError(fmt::format("{}: format version 0 does not exist", path.string()));
+  const std::size_t expected_bytes = version == 1 ? sizeof(RunRecordV1) : sizeof(RunRecord);
+  if (record_bytes != expected_bytes) {
+    throw InputError(fmt::format("{}: record size {} does not match version {} ({})", path.string(),
+                                 record_bytes, version, expected_bytes));
+  }
+  std::uintmax_t file_bytes = std::filesystem::file_size(path, ec);
+  file.version = version;
+  file.records = ec ? 0 : (file_bytes - kSampleFileHeaderBytes) / expected_bytes;
+  return file;
 }
 
 }  // namespace
@@ -87,36 +134,27 @@ SampleWriter::~SampleWriter() { ::close(fd_); }
 void SampleWriter::append(const RunRecord& record) { write_all(fd_, &record, sizeof record, "samples.bin"); }
 
 std::vector<RunRecord> read_sample_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::error_code ec;
-  if (!in || !std::filesystem::is_regular_file(path, ec)) {
-    throw InputError(fmt::format("{}: cannot open (missing or not a file)", path.string()));
-  }
-  char header[kSampleFileHeaderBytes] = {};
-  if (!in.read(header, sizeof header) || std::memcmp(header, kSampleFileMagic, 8) != 0) {
-    throw InputError(fmt::format("{}: not a memsoak samples file (bad magic)", path.string()));
-  }
-  std::uint32_t version = 0;
-  std::uint32_t record_bytes = 0;
-  std::memcpy(&version, header + 8, 4);
-  std::memcpy(&record_bytes, header + 12, 4);
-  if (version > kSampleFileVersion) {
-    throw InputError(fmt::format("{}: format version {} is newer than this memsoak reads ({})", path.string(),
-                                 version, kSampleFileVersion));
-  }
-  if (version == 0) throw InputError(fmt::format("{}: format version 0 does not exist", path.string()));
-  const std::size_t expected_bytes = version == 1 ? sizeof(RunRecordV1) : sizeof(RunRecord);
-  if (record_bytes != expected_bytes) {
-    throw InputError(fmt::format("{}: record size {} does not match version {} ({})", path.string(),
-                                 record_bytes, version, expected_bytes));
-  }
-  std::uintmax_t file_bytes = std::filesystem::file_size(path, ec);
-  std::size_t count = ec ? 0 : (file_bytes - kSampleFileHeaderBytes) / expected_bytes;
-  if (version == 1) return read_v1_records(in, count);
-  std::vector<RunRecord> records(count);
-  in.read(reinterpret_cast<char*>(records.data()), static_cast<std::streamsize>(count * sizeof(RunRecord)));
-  records.resize(static_cast<std::size_t>(in.gcount()) / sizeof(RunRecord));
+  OpenedSampleFile file = open_sample_file(path);
+  std::vector<RunRecord> records;
+  records.reserve(file.records);
+  read_records(file.in, file.version, file.records, records);
   return records;
+}
+
+void read_sample_file_in_batches(const std::filesystem::path& path, std::size_t batch_records,
+                                 const std::function<void(std::span<const RunRecord>)>& visit) {
+  OpenedSampleFile file = open_sample_file(path);
+  std::vector<RunRecord> batch;
+  batch.reserve(std::min(batch_records, file.records));
+  for (std::size_t left = file.records; left > 0;) {
+    batch.clear();
+    const std::size_t wanted = std::min(batch_records, left);
+    read_records(file.in, file.version, wanted, batch);
+    if (batch.empty()) break;
+    visit(batch);
+    if (batch.size() < wanted) break;
+    left -= wanted;
+  }
 }
 
 }  // namespace memsoak::harness

@@ -9,6 +9,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <span>
 #include <vector>
 
 #include "harness/sample.h"
@@ -42,5 +44,10 @@ class SampleWriter {
 // Reads every complete record. Throws InputError naming the file when it is not a samples file,
 // has a newer version than this memsoak reads, or a record size that does not match.
 std::vector<RunRecord> read_sample_file(const std::filesystem::path& path);
+
+// The same records, `batch_records` at a time (at least 1), for a reader that need not hold the
+// whole file (samples.csv): `visit` gets each batch in file order. Same checks and errors.
+void read_sample_file_in_batches(const std::filesystem::path& path, std::size_t batch_records,
+                                 const std::function<void(std::span<const RunRecord>)>& visit);
 
 }  // namespace memsoak::harness

@@ -109,4 +109,6 @@ std::string format_bytes(double bytes) {
   return fmt::format("{:.1f} {}", bytes, kPrefixes[prefix]);
 }
 
+std::string format_signed_bytes(double bytes) { return (bytes >= 0 ? "+" : "") + format_bytes(bytes); }
+
 }  // namespace memsoak::harness

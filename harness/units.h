@@ -22,4 +22,7 @@ std::uint64_t parse_count(std::string_view text, std::string_view what);
 // "4.0 KiB", "12.3 MiB", "-512 B": a human-readable byte count with a binary prefix.
 std::string format_bytes(double bytes);
 
+// The same with a sign for growth: "+4.0 KiB", "-512 B", "+0 B".
+std::string format_signed_bytes(double bytes);
+
 }  // namespace memsoak::harness

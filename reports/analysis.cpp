@@ -59,7 +59,8 @@ void fill_costs(StrategyReport& s, std::span<const RunRecord> records, const har
   if (peak != kNotMeasured) s.rss_peak_bytes = peak;
   if (ok_runs > 0) s.setup_ms_per_run = setup_ns_sum / static_cast<double>(ok_runs) / 1e6;
   if (stats.elapsed_ns && *stats.elapsed_ns > 0) {
-    s.runs_per_second = static_cast<double>(s.runs) / (static_cast<double>(*stats.elapsed_ns) / 1e9);
+    s.elapsed_seconds = static_cast<double>(*stats.elapsed_ns) / 1e9;
+    s.runs_per_second = static_cast<double>(s.runs) / *s.elapsed_seconds;
   }
   if (stats.cpu_user_ns) {
     s.cpu_user_seconds = static_cast<double>(*stats.cpu_user_ns) / 1e9;

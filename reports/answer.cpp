@@ -10,10 +10,6 @@
 
 namespace memsoak::reports {
 
-std::string entry_label(const StrategyReport& s) {
-  return s.allocator == "glibc" ? s.strategy : fmt::format("{} [{}]", s.strategy, s.allocator);
-}
-
 bool keeps_memory_bounded(Verdict verdict) {
   return verdict == Verdict::kStable || verdict == Verdict::kPlateau || verdict == Verdict::kBounded;
 }
@@ -59,17 +55,26 @@ std::string cost_phrase(const StrategyReport& chosen, const StrategyReport& fast
 
 }  // namespace
 
+const StrategyReport* recommended_strategy(const Report& report) {
+  const StrategyReport* stable = nullptr;
+  const StrategyReport* bounded = nullptr;
+  for (const StrategyReport& s : report.strategies) {
+    if (s.analysed_runs == 0) continue;
+    const Verdict v = s.classification.verdict;
+    const StrategyReport*& best = v == Verdict::kStable ? stable : bounded;
+    if (!keeps_memory_bounded(v)) continue;
+    if (best == nullptr || throughput(s) > throughput(*best)) best = &s;
+  }
+  return stable != nullptr ? stable : bounded;
+}
+
 Answer answer_of(const Report& report) {
   Answer answer;
   const StrategyReport* fastest = nullptr;
-  const StrategyReport* chosen = nullptr;
   for (const StrategyReport& s : report.strategies) {
     if (fastest == nullptr || throughput(s) > throughput(*fastest)) fastest = &s;
-    if (keeps_memory_bounded(s.classification.verdict) && s.analysed_runs > 0 &&
-        (chosen == nullptr || throughput(s) > throughput(*chosen))) {
-      chosen = &s;
-    }
   }
+  const StrategyReport* chosen = recommended_strategy(report);
   if (report.strategies.empty()) {
     answer.headline = "No strategy ran.";
   } else if (chosen == nullptr) {

@@ -14,25 +14,26 @@ double gated_growth_bytes_per_run(const StrategyReport& strategy) {
   return strategy.rss ? strategy.rss->trend.slope : 0.0;
 }
 
+std::optional<std::string> budget_violation(const StrategyReport& s, std::uint64_t budget_bytes_per_run) {
+  const auto budget = static_cast<double>(budget_bytes_per_run);
+  Verdict v = s.classification.verdict;
+  if (v == Verdict::kInconclusive) {
+    // A gate must not pass on a strategy that measured too little to show it is within budget.
+    return fmt::format("inconclusive ({}), so it can't be shown within the budget", s.classification.reason);
+  }
+  if (v != Verdict::kLeak && v != Verdict::kRetention) return std::nullopt;
+  double rate = gated_growth_bytes_per_run(s);
+  if (!(rate > budget)) return std::nullopt;  // written so that a NaN rate passes, as before
+  return fmt::format("{} of {}/run exceeds the budget of {}/run", verdict_name(v),
+                     harness::format_bytes(rate), harness::format_bytes(budget));
+}
+
 std::vector<std::string> budget_violations(const Report& report) {
   std::vector<std::string> violations;
   if (!report.budget_bytes_per_run) return violations;
-  const auto budget = static_cast<double>(*report.budget_bytes_per_run);
   for (const auto& s : report.strategies) {
-    Verdict v = s.classification.verdict;
-    if (v == Verdict::kInconclusive) {
-      // A gate must not pass on a strategy that measured too little to show it is within budget.
-      violations.push_back(fmt::format("{}: inconclusive ({}), so it can't be shown within the budget",
-                                       s.strategy, s.classification.reason));
-      continue;
-    }
-    if (v != Verdict::kLeak && v != Verdict::kRetention) continue;
-    double rate = gated_growth_bytes_per_run(s);
-    if (rate > budget) {
-      violations.push_back(fmt::format("{}: {} of {}/run exceeds the budget of {}/run", s.strategy,
-                                       verdict_name(v), harness::format_bytes(rate),
-                                       harness::format_bytes(budget)));
-    }
+    if (auto why = budget_violation(s, *report.budget_bytes_per_run))
+      violations.push_back(fmt::format("{}: {}", s.strategy, *why));
   }
   return violations;
 }

@@ -8,17 +8,14 @@
 #include <optional>
 
 #include "harness/units.h"
-#include "reports/answer.h"
 #include "reports/writer.h"
 
 namespace memsoak::reports {
 namespace {
 
-std::string signed_bytes(double bytes) { return (bytes >= 0 ? "+" : "") + harness::format_bytes(bytes); }
-
 std::string growth_text(const char* what, const std::optional<SeriesGrowth>& g) {
   if (!g) return fmt::format("{} n/a", what);
-  return fmt::format("{} {}/run [{}, {}]", what, signed_bytes(g->trend.slope),
+  return fmt::format("{} {}/run [{}, {}]", what, harness::format_signed_bytes(g->trend.slope),
                      harness::format_bytes(g->trend.ci_low), harness::format_bytes(g->trend.ci_high));
 }
 
@@ -48,15 +45,15 @@ std::optional<std::string> top_suspect_line(const Report& report, const Strategy
                             ? f.module
                             : fmt::format("{}:{}", std::filesystem::path(f.file).filename().string(), f.line);
     return fmt::format("  {:<20} grows at {} ({}) {}/run", "", f.function, where,
-                       signed_bytes(l.growth_bytes_per_run));
+                       harness::format_signed_bytes(l.growth_bytes_per_run));
   }
   return std::nullopt;
 }
 
 std::string summary_line(const StrategyReport& s) {
-  std::string label = entry_label(s);
-  std::string line = fmt::format("  {:<20} {:<12} {}  {}", label, verdict_name(s.classification.verdict),
-                                 growth_text("heap", s.heap), growth_text("RSS", s.rss));
+  std::string line = fmt::format("  {:<20} {:<12} {}  {}", entry_label(s.strategy, s.allocator),
+                                 verdict_name(s.classification.verdict), growth_text("heap", s.heap),
+                                 growth_text("RSS", s.rss));
   if (s.rss_peak_bytes)
     line += fmt::format("  peak {}", harness::format_bytes(static_cast<double>(*s.rss_peak_bytes)));
   if (s.runs_per_second) line += fmt::format("  {:.0f} runs/s", *s.runs_per_second);

@@ -31,7 +31,7 @@ class FoldedStacksWriter final : public ReportWriter {
     for (const LeakSuspect& l : report.leak_suspects) {
       const auto bytes = static_cast<long long>(std::llround(l.growth_bytes_per_run));
       if (bytes <= 0) continue;
-      text += frame_text(l.allocator == "glibc" ? l.strategy : l.strategy + " [" + l.allocator + "]");
+      text += frame_text(entry_label(l.strategy, l.allocator));
       for (auto f = l.frames.rbegin(); f != l.frames.rend(); ++f) text += ';' + frame_text(f->function);
       text += ' ' + std::to_string(bytes) + '\n';
     }

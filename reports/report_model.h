@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -23,6 +24,13 @@ struct LatencyMs {
   double p99 = 0;
 };
 
+// How reports name an entry: "recycle:100", or "recycle:100 [jemalloc]" for an allocator other than glibc.
+inline std::string entry_label(std::string_view strategy, std::string_view allocator) {
+  std::string label(strategy);
+  if (allocator != "glibc") label.append(" [").append(allocator).append("]");
+  return label;
+}
+
 // One strategy's results. std::nullopt means "not measured" and is written as null.
 struct StrategyReport {
   std::string strategy;
@@ -38,6 +46,7 @@ struct StrategyReport {
   std::optional<std::int64_t> rss_first_bytes;  // first analysed run
   std::optional<std::int64_t> rss_last_bytes;   // last analysed run
   std::optional<double> runs_per_second;
+  std::optional<double> elapsed_seconds;  // wall time of the entry, from run.json
   std::optional<LatencyMs> latency_ms;
   std::optional<double> setup_ms_per_run;  // mean Workload::setup time paid per run
   std::optional<double> cpu_user_seconds;  // all the strategy's processes

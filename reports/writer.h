@@ -6,6 +6,7 @@
 #include <memory>
 #include <ostream>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "reports/report_model.h"
@@ -26,6 +27,11 @@ class ReportWriter {
   // Writes atomically (a reader never sees half a file). Throws std::runtime_error on I/O failure.
   virtual void write(const Report& report, const WriterTarget& target) const = 0;
 };
+
+// A writer whose output is one text file in the run directory, `file_name`, made from the report
+// by `render` and written atomically.
+std::unique_ptr<ReportWriter> make_text_file_writer(std::string_view file_name,
+                                                    std::string (*render)(const Report&));
 
 // Every registered writer, in the order they run.
 std::span<const std::unique_ptr<ReportWriter>> report_writers();

@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "harness/json_file.h"
 #include "reports/writer.h"
 
 namespace memsoak::reports {
@@ -13,6 +14,32 @@ std::unique_ptr<ReportWriter> make_report_json_writer();
 std::unique_ptr<ReportWriter> make_console_summary_writer();
 std::unique_ptr<ReportWriter> make_folded_stacks_writer();
 std::unique_ptr<ReportWriter> make_report_html_writer();
+std::unique_ptr<ReportWriter> make_summary_markdown_writer();
+std::unique_ptr<ReportWriter> make_junit_xml_writer();
+std::unique_ptr<ReportWriter> make_samples_csv_writer();
+
+namespace {
+
+class TextFileWriter final : public ReportWriter {
+ public:
+  TextFileWriter(std::string_view file_name, std::string (*render)(const Report&))
+      : file_name_(file_name), render_(render) {}
+  std::string_view name() const override { return file_name_; }
+  void write(const Report& report, const WriterTarget& target) const override {
+    harness::write_text_file(target.run_dir / file_name_, render_(report));
+  }
+
+ private:
+  std::string file_name_;
+  std::string (*render_)(const Report&);
+};
+
+}  // namespace
+
+std::unique_ptr<ReportWriter> make_text_file_writer(std::string_view file_name,
+                                                    std::string (*render)(const Report&)) {
+  return std::make_unique<TextFileWriter>(file_name, render);
+}
 
 std::span<const std::unique_ptr<ReportWriter>> report_writers() {
   static const std::vector<std::unique_ptr<ReportWriter>> writers = [] {
@@ -20,6 +47,9 @@ std::span<const std::unique_ptr<ReportWriter>> report_writers() {
     all.push_back(make_report_json_writer());
     all.push_back(make_folded_stacks_writer());
     all.push_back(make_report_html_writer());
+    all.push_back(make_summary_markdown_writer());
+    all.push_back(make_junit_xml_writer());
+    all.push_back(make_samples_csv_writer());
     all.push_back(make_console_summary_writer());
     return all;
   }();

@@ -9,7 +9,7 @@ packages=(
   build-essential cmake pkg-config git clang-format
   libfmt-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libopenblas-dev python3 python3-numpy libunwind-dev libdw-dev
+  libopenblas-dev python3 python3-numpy python3-jsonschema libunwind-dev libdw-dev
   libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0
   heaptrack zstd
   chromium

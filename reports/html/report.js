@@ -68,7 +68,9 @@
     let i = 0;
     while (top >= 1024 ** (i + 1) && i < units.length - 1) i++;
     const step = (incr || top) / 1024 ** i;
-    const decimals = i === 0 ? 0 : Math.min(3, Math.max(0, Math.ceil(-Math.log10(step))));
+    // The fewest decimals that write the step exactly (0.25 MiB needs two).
+    let decimals = 0;
+    while (i > 0 && decimals < 3 && Math.abs(step * 10 ** decimals - Math.round(step * 10 ** decimals)) > 1e-6) decimals++;
     return ticks.map((v) => (v / 1024 ** i).toFixed(decimals) + ' ' + units[i]);
   }
 

@@ -65,6 +65,9 @@ TEST(FormatBytes, UsesBinaryPrefixes) {
   EXPECT_EQ(format_bytes(4096), "4.0 KiB");
   EXPECT_EQ(format_bytes(-1536), "-1.5 KiB");
   EXPECT_EQ(format_bytes(64.0 * 1024 * 1024), "64.0 MiB");
+  EXPECT_EQ(format_signed_bytes(4096), "+4.0 KiB");
+  EXPECT_EQ(format_signed_bytes(0), "+0 B");
+  EXPECT_EQ(format_signed_bytes(-1536), "-1.5 KiB");
   EXPECT_EQ(format_bytes(-0.0), "0 B");
 }
 

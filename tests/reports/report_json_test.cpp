@@ -1,13 +1,10 @@
-// report.json writer: a fixed report model must produce the reviewed golden file byte for byte.
-// After an intended change of the format, run it once with MEMSOAK_UPDATE_GOLDEN=1: it rewrites the
-// golden file and fails (a run in that mode can never pass); review the diff, then run it without.
+// report.json writer: a fixed report model must produce the reviewed golden file byte for byte
+// (tests/reports/golden.h says how to update it).
 #include "reports/report_json.h"
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
+#include "tests/reports/golden.h"
 
 namespace memsoak::reports {
 namespace {
@@ -51,21 +48,7 @@ Report sample_report() {
 }
 
 TEST(ReportJson, MatchesTheGoldenFile) {
-  const std::string golden_path = std::string(MEMSOAK_TEST_DATA_DIR) + "/reports/golden/report.json";
-  const std::string actual = report_to_json(sample_report()).dump(2) + "\n";
-  if (std::getenv("MEMSOAK_UPDATE_GOLDEN") != nullptr) {
-    std::ofstream out(golden_path);
-    out << actual;
-    out.close();
-    ASSERT_TRUE(out) << "MEMSOAK_UPDATE_GOLDEN is set but " << golden_path << " could not be written";
-    FAIL() << "MEMSOAK_UPDATE_GOLDEN is set, so the golden file " << golden_path
-           << " was rewritten: review the diff (git diff -- " << golden_path
-           << ") and run the test again without MEMSOAK_UPDATE_GOLDEN";
-  }
-  std::ifstream in(golden_path);
-  std::stringstream golden;
-  golden << in.rdbuf();
-  EXPECT_EQ(actual, golden.str());
+  testing::expect_golden(report_to_json(sample_report()).dump(2) + "\n", "report.json");
 }
 
 TEST(ReportJson, NotMeasuredValuesAreNullNeverZero) {

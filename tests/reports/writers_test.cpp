@@ -32,12 +32,12 @@ class Writers : public testing::ScratchDirTest {
   Writers() : ScratchDirTest("writers") {}
 };
 
-TEST_F(Writers, RegisteredWritersHaveDistinctNamesAndIncludeReportJsonAndTheConsole) {
+TEST_F(Writers, RegisteredWritersHaveDistinctNamesAndIncludeEveryOutput) {
   std::set<std::string_view> names;
   for (const auto& writer : report_writers())
     EXPECT_TRUE(names.insert(writer->name()).second) << writer->name();
-  EXPECT_TRUE(names.count("report.json"));
-  EXPECT_TRUE(names.count("console summary"));
+  for (const char* name : {"report.json", "console summary", "summary.md", "junit.xml", "samples.csv"})
+    EXPECT_TRUE(names.count(name)) << name;
 }
 
 TEST_F(Writers, WriteReportsWritesEveryOutput) {
@@ -46,6 +46,8 @@ TEST_F(Writers, WriteReportsWritesEveryOutput) {
   write_reports(report, {dir_, &console});
   std::ifstream in(dir_ / "report.json");
   EXPECT_EQ(nlohmann::ordered_json::parse(in), report_to_json(report));
+  for (const char* file : {"summary.md", "junit.xml"})
+    EXPECT_TRUE(std::filesystem::exists(dir_ / file)) << file;
   EXPECT_EQ(console.str(),
             summary_line(report.strategies[0]) + "\n" + summary_line(report.strategies[1]) + "\n");
 }
