@@ -4,11 +4,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <tuple>
 
 #include "harness/errors.h"
 #include "harness/units.h"
+#include "reports/analysis.h"
 #include "reports/budget_gate.h"
 
 namespace memsoak::reports {
@@ -96,7 +99,47 @@ void compare_sites(const Report& base, const Report& fresh, Comparison& c) {
   });
 }
 
+// report.json's leak_suspects (reports/report_json.cpp writes them); nullopt when the file is
+// missing or not as this memsoak writes it, and the fresh analysis's suspects are used instead.
+std::optional<std::vector<LeakSuspect>> written_suspects(const std::filesystem::path& run_dir) {
+  std::ifstream in(run_dir / "report.json");
+  if (!in) return std::nullopt;
+  try {
+    const nlohmann::json json = nlohmann::json::parse(in);
+    if (!json.at("stacks_sampled").get<bool>()) return std::nullopt;
+    std::vector<LeakSuspect> suspects;
+    for (const nlohmann::json& l : json.at("leak_suspects")) {
+      LeakSuspect s;
+      s.strategy = l.at("strategy").get<std::string>();
+      s.allocator = l.at("allocator").get<std::string>();
+      s.fingerprint = l.at("fingerprint").get<std::string>();
+      s.basis = l.at("basis").get<std::string>();
+      s.growth_bytes_per_run = l.at("growth_bytes_per_run").get<double>();
+      s.growth_interval = {l.at("growth_interval").at(0).get<double>(),
+                           l.at("growth_interval").at(1).get<double>()};
+      for (const nlohmann::json& f : l.at("frames")) {
+        s.frames.push_back({f.at("function").get<std::string>(),
+                            f.at("file").is_null() ? "" : f.at("file").get<std::string>(),
+                            f.at("line").is_null() ? 0 : f.at("line").get<int>(),
+                            f.at("module").get<std::string>()});
+      }
+      suspects.push_back(std::move(s));
+    }
+    return suspects;
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
+}
+
 }  // namespace
+
+Report load_report_for_compare(const std::filesystem::path& run_dir) {
+  Report report = analyse_run_directory(run_dir);
+  if (report.stacks_sampled) {
+    if (auto suspects = written_suspects(run_dir)) report.leak_suspects = std::move(*suspects);
+  }
+  return report;
+}
 
 std::string_view site_change_name(SiteChange change) {
   switch (change) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -69,6 +70,13 @@ struct Comparison {
   std::vector<SiteComparison> sites;
   std::vector<std::string> violations;  // one line per entry over the budget
 };
+
+// A run directory's report for comparing: analysed as `memsoak report` does, but with the leak
+// suspects of its report.json when it has one. Those were symbolized when the soak's executables
+// were still in place; a later analysis of an older build often finds them rebuilt or gone, and
+// its frames (module + offset) would give other fingerprints than the same sites in NEW. Throws
+// InputError as analyse_run_directory does.
+Report load_report_for_compare(const std::filesystem::path& run_dir);
 
 // Compares the entries the two reports share. Sites: "grown" when NEW's growth interval lies
 // wholly above BASE's, "shrunk" when wholly below; sites are compared only when both soaks

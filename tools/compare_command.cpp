@@ -8,7 +8,6 @@
 
 #include "harness/errors.h"
 #include "harness/units.h"
-#include "reports/analysis.h"
 #include "reports/compare.h"
 #include "reports/compare_writers.h"
 #include "tools/commands.h"
@@ -30,8 +29,8 @@ int compare(const CompareArgs& args) {
   std::optional<std::uint64_t> budget;
   if (args.budget) budget = harness::parse_size(*args.budget, "--budget");
   if (args.out && args.out->empty()) throw InputError("--out '': empty path");
-  const reports::Report base = reports::analyse_run_directory(args.base);
-  const reports::Report fresh = reports::analyse_run_directory(args.fresh);
+  const reports::Report base = reports::load_report_for_compare(args.base);
+  const reports::Report fresh = reports::load_report_for_compare(args.fresh);
   const reports::Comparison comparison = reports::compare_reports(base, fresh, budget);
   const fs::path out = args.out ? fs::path(*args.out) : fs::path(args.fresh) / "compare";
   reports::write_comparison(comparison, out);
