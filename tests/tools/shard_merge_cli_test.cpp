@@ -121,6 +121,11 @@ TEST_F(ShardMergeCli, MergeRefusesShardsThatDoNotFitTogether) {
   fs::remove(work_ / "nojson" / "run.json");
   expect_merge_refused({"s1", "nojson"}, "nojson/run.json");
   expect_merge_refused({"s1", "nowhere"}, "'nowhere'");
+  fs::copy(work_ / "s2", work_ / "rebuilt", fs::copy_options::recursive);
+  nlohmann::json rebuilt = json_file("rebuilt/run.json");
+  rebuilt["build_id"] = "0123";
+  write("rebuilt/run.json", rebuilt.dump());
+  expect_merge_refused({"s1", "rebuilt"}, "'rebuilt': another build than 's1'");
 
   fs::create_directories(work_ / "full");
   write("full/x", "keep");
