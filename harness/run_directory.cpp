@@ -1,9 +1,11 @@
 // Run directory creation and run.json helpers (see run_directory.h).
 #include "harness/run_directory.h"
 
+#include <elf.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <gnu/libc-version.h>
+#include <link.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -17,6 +19,7 @@
 
 #include "harness/errors.h"
 #include "harness/posix.h"
+#include "harness/tracker/internal/build_id_note.h"
 
 namespace memsoak::harness {
 namespace fs = std::filesystem;
@@ -103,6 +106,23 @@ void append_run_log(const fs::path& run_dir, std::string_view line) {
   if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
     throw std::system_error(errno, std::generic_category(), path.string());
   }
+}
+
+std::string executable_build_id() {
+  std::string id;
+  // The first object dl_iterate_phdr reports is the executable itself.
+  ::dl_iterate_phdr(
+      [](dl_phdr_info* info, std::size_t, void* out) -> int {
+        auto& hex = *static_cast<std::string*>(out);
+        for (int i = 0; i < info->dlpi_phnum && hex.empty(); ++i) {
+          if (info->dlpi_phdr[i].p_type != PT_NOTE) continue;
+          const internal::BuildIdNote note = internal::find_build_id_note(info, info->dlpi_phdr[i]);
+          for (std::uint32_t b = 0; b < note.size; ++b) hex += fmt::format("{:02x}", note.bytes[b]);
+        }
+        return 1;  // stop after the executable
+      },
+      &id);
+  return id;
 }
 
 nlohmann::json describe_environment() {

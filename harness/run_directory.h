@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "harness/json_file.h"
@@ -21,6 +22,10 @@ std::filesystem::path create_run_directory(const std::optional<std::filesystem::
 // Appends one line to `run_dir`/run.log. The file is opened for the write only (close-on-exec),
 // so no child of the soak inherits it. Throws std::system_error when it cannot be written.
 void append_run_log(const std::filesystem::path& run_dir, std::string_view line);
+
+// The GNU build id (hex) of this process's executable, from its loaded note segment; empty when it
+// was linked without one. run.json records it so that merge and compare can tell builds apart.
+std::string executable_build_id();
 
 // Machine, kernel, glibc and compiler of this process, for run.json.
 nlohmann::json describe_environment();

@@ -210,6 +210,45 @@ void read_source(RunManifest& manifest, const Fields& f, int version) {
   }
 }
 
+OrderedJson shard_to_json(const std::optional<ShardInfo>& shard) {
+  if (!shard) return nullptr;
+  return {{"index", shard->index},
+          {"count", shard->count},
+          {"entries", shard->entries},
+          {"soak_entries", shard->soak_entries}};
+}
+
+// "shard": it must describe the entries the file lists, or merge would put records in wrong places.
+ShardInfo read_shard(const Fields& parent, const std::vector<ManifestEntry>& entries) {
+  Fields f(parent.object("shard"), parent.where() + " shard");
+  constexpr std::uint64_t kMaxShards = std::numeric_limits<std::uint32_t>::max();
+  ShardInfo shard;
+  shard.count = static_cast<std::uint32_t>(f.count_at_most("count", kMaxShards));
+  shard.index = static_cast<std::uint32_t>(f.count_at_most("index", kMaxShards));
+  if (shard.count == 0 || shard.index == 0 || shard.index > shard.count)
+    throw f.bad("index", fmt::format("{} of {} shards is not a shard", shard.index, shard.count));
+  for (const Json& label : f.array("soak_entries")) {
+    if (!label.is_string()) throw f.bad("soak_entries", "must be a list of strings");
+    shard.soak_entries.push_back(label.get<std::string>());
+  }
+  const Json& indices = f.array("entries");
+  if (indices.size() != entries.size())
+    throw f.bad("entries",
+                fmt::format("lists {} entries but \"strategies\" has {}", indices.size(), entries.size()));
+  for (std::size_t i = 0; i < indices.size(); ++i) {
+    const Json& k = indices[i];
+    if (!k.is_number_unsigned() || k.get<std::uint64_t>() >= shard.soak_entries.size() ||
+        k.get<std::uint64_t>() % shard.count != shard.index - 1 ||
+        shard.soak_entries[k.get<std::size_t>()] != entries[i].label() ||
+        (i > 0 && k.get<std::uint64_t>() <= shard.entries.back())) {
+      throw f.bad("entries", fmt::format("[{}] is not entry {} of shard {}/{}", i, entries[i].label(),
+                                         shard.index, shard.count));
+    }
+    shard.entries.push_back(k.get<std::uint32_t>());
+  }
+  return shard;
+}
+
 }  // namespace
 
 std::string ManifestEntry::label() const {
@@ -221,6 +260,7 @@ RunManifest RunManifest::begin(const SoakConfig& config, const WorkloadSource& s
   RunManifest m;
   m.memsoak_version = MEMSOAK_VERSION;
   m.git_commit = MEMSOAK_GIT_COMMIT;
+  m.build_id = executable_build_id();
   m.started_at =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
           .count();
@@ -233,6 +273,19 @@ RunManifest RunManifest::begin(const SoakConfig& config, const WorkloadSource& s
   }
   for (Allocator allocator : config.allocators) {
     for (const StrategySpec& spec : config.strategies) m.entries.push_back({spec, allocator, {}});
+  }
+  if (config.shard) {
+    ShardInfo shard{config.shard->index, config.shard->count, {}, {}};
+    std::vector<ManifestEntry> owned;
+    for (std::size_t k = 0; k < m.entries.size(); ++k) {
+      shard.soak_entries.push_back(m.entries[k].label());
+      if (config.shard->owns(k)) {
+        shard.entries.push_back(static_cast<std::uint32_t>(k));
+        owned.push_back(m.entries[k]);
+      }
+    }
+    m.entries = std::move(owned);
+    m.shard = std::move(shard);
   }
   m.environment = describe_environment();
   return m;
@@ -260,6 +313,7 @@ OrderedJson RunManifest::to_json() const {
       {"schema", kRunManifestSchema},
       {"memsoak_version", memsoak_version},
       {"git_commit", git_commit},
+      {"build_id", build_id.empty() ? OrderedJson(nullptr) : OrderedJson(build_id)},
       {"started_at", started_at},
       {"command_line", config.command_line},
       {"scenario", config.scenario},
@@ -279,6 +333,8 @@ OrderedJson RunManifest::to_json() const {
       {"heap_counters", or_null(heap_counters)},
       {"exec_tracker", or_null(exec_tracker_library)},
       {"strategies", entry_list},
+      {"shard", shard_to_json(shard)},
+      {"merged_from", merged_from},
       {"interrupted_by_signal", or_null(interrupted_by_signal)},
       {"workload_info", config.workload_info},
       {"workload_request", config.workload_request},
@@ -293,6 +349,7 @@ RunManifest RunManifest::from_json(const Json& json, const std::string& where) {
   m.schema_version = version;
   m.memsoak_version = f.optional_string("memsoak_version").value_or("");
   m.git_commit = f.optional_string("git_commit").value_or("");
+  m.build_id = f.optional_string("build_id").value_or("");
   m.started_at = f.optional_integer("started_at").value_or(0);
   SoakConfig& c = m.config;
   const Json& command_line = f.array("command_line");
@@ -323,6 +380,8 @@ RunManifest RunManifest::from_json(const Json& json, const std::string& where) {
   for (std::size_t i = 0; i < entries.size(); ++i)
     m.entries.push_back(read_entry(entries[i], where, i, version));
   config_lists_from_entries(m);
+  if (f.has("shard")) m.shard = read_shard(f, m.entries);
+  if (f.has("merged_from")) m.merged_from = f.array("merged_from");
   if (f.has("interrupted_by_signal")) {
     m.interrupted_by_signal = static_cast<int>(f.count_at_most("interrupted_by_signal", kMaxSignal));
     if (*m.interrupted_by_signal == 0) throw f.bad("interrupted_by_signal", "must be a signal number, not 0");

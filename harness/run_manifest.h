@@ -46,10 +46,23 @@ struct ManifestEntry {
   std::string label() const;
 };
 
+// A shard's place in the whole soak (--shard I/N), so that `memsoak merge` can check that shards
+// fit together. `soak_entries` are the labels of every entry of the whole soak, in order;
+// `entries` the indices (into that list) of the entries this run directory holds.
+struct ShardInfo {
+  std::uint32_t index = 1;
+  std::uint32_t count = 1;
+  std::vector<std::uint32_t> entries;
+  std::vector<std::string> soak_entries;
+};
+
 struct RunManifest {
   int schema_version = kRunManifestVersion;  // of the file it was read from
   std::string memsoak_version;
   std::string git_commit;
+  // GNU build id of the memsoak executable that ran the soak (hex); empty when it has none or the
+  // file predates the field. Two builds of one commit differ here.
+  std::string build_id;
   std::int64_t started_at = 0;  // Unix seconds
   SoakConfig config;
   WorkloadSource::Kind source_kind = WorkloadSource::Kind::kNative;
@@ -58,6 +71,10 @@ struct RunManifest {
   // --exec with --exec-tracker on: the preload library the workers run with (absolute path).
   std::optional<std::string> exec_tracker_library;
   std::vector<ManifestEntry> entries;
+  std::optional<ShardInfo> shard;  // this directory holds one shard of a soak
+  // `memsoak merge`: one object per shard it was made from (directory, shard, hostname,
+  // started_at); null for a soak that ran as one.
+  nlohmann::json merged_from = nullptr;
   std::optional<int> interrupted_by_signal;
   nlohmann::json environment = nlohmann::json::object();
 

@@ -20,6 +20,15 @@ struct StackOptions {
   std::uint32_t depth = 32;  // frames per stack, 1..64
 };
 
+// --shard I/N: this machine runs the I-th share of the soak's entries (1 <= I <= N). Entry k of the
+// whole soak (strategies x allocators, allocators outer) belongs to shard (k mod N) + 1, so each
+// shard gets a mix of strategies rather than one slow block of them.
+struct ShardSpec {
+  std::uint32_t index = 1;  // 1-based
+  std::uint32_t count = 1;
+  bool owns(std::size_t entry) const { return entry % count == index - 1; }
+};
+
 struct SoakConfig {
   std::string scenario;  // what the reports call this soak
   std::string workload;  // workload name, e.g. "synthetic"
@@ -37,6 +46,7 @@ struct SoakConfig {
   // --exec-tracker: an external worker runs with libmemsoak_tracker.so preloaded and its live heap
   // is read from it (harness/exec_tracker.h). Ignored for native workloads.
   bool exec_tracker = true;
+  std::optional<ShardSpec> shard;  // none: the whole soak
   std::vector<std::string> command_line;
   nlohmann::json workload_info = nlohmann::json::object();     // what the workload says of itself
   nlohmann::json workload_request = nlohmann::json::object();  // enough to rebuild it elsewhere

@@ -14,6 +14,8 @@ inline constexpr int kExitHarness = 3;
 // Each adds its subcommand's options to `app` and returns what to call when it was chosen.
 std::function<int()> add_run_command(CLI::App& app, const std::vector<std::string>& command_line);
 std::function<int()> add_report_command(CLI::App& app);
+std::function<int()> add_merge_command(CLI::App& app, const std::vector<std::string>& command_line);
+std::function<int()> add_compare_command(CLI::App& app);
 std::function<int()> add_list_command(CLI::App& app);
 std::function<int()> add_rerank_command(CLI::App& app);
 std::function<int()> add_model_command(CLI::App& app);

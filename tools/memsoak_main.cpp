@@ -19,6 +19,8 @@ int dispatch(int argc, char** argv) {
   const std::vector<std::string> command_line(argv, argv + argc);
   const std::vector<std::function<int()>> commands = {add_run_command(app, command_line),
                                                       add_report_command(app),
+                                                      add_merge_command(app, command_line),
+                                                      add_compare_command(app),
                                                       add_list_command(app),
                                                       add_rerank_command(app),
                                                       add_model_command(app),
@@ -26,7 +28,8 @@ int dispatch(int argc, char** argv) {
 
   if (argc > 1 && argv[1][0] != '-' &&
       app.get_subcommands([&](CLI::App* sub) { return sub->get_name() == argv[1]; }).empty()) {
-    std::cerr << "memsoak: unknown command '" << argv[1] << "' (known: run, report, list, rerank, model)\n";
+    std::cerr << "memsoak: unknown command '" << argv[1]
+              << "' (known: run, report, merge, compare, list, rerank, model)\n";
     return kExitUsage;
   }
   try {

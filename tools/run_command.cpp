@@ -24,6 +24,7 @@
 #include "reports/writer.h"
 #include "scenarios/workloads.h"
 #include "tools/commands.h"
+#include "tools/scenario_file.h"
 
 namespace memsoak::tools {
 namespace {
@@ -57,8 +58,36 @@ struct RunArgs {
   std::string stack_depth = "32";
   std::string profiler = "none";
   std::optional<std::string> profiler_runs;  // default: kDefaultProfilerRuns, at most --iterations
+  std::optional<std::string> shard;          // I/N
   bool quiet = false;
+  std::optional<std::string> scenario_file;  // --scenario; options it set are in scenario_keys
+  std::vector<std::string> scenario_keys;
 };
+
+// --shard I/N, checked against the soak's entries: a shard that would get none is refused.
+std::optional<harness::ShardSpec> parse_shard(const RunArgs& args, std::size_t entries) {
+  if (!args.shard) return std::nullopt;
+  const std::string& text = *args.shard;
+  const std::size_t slash = text.find('/');
+  if (slash == std::string::npos) throw InputError(fmt::format("--shard '{}': must be I/N, e.g. 1/4", text));
+  std::uint64_t index = 0;
+  std::uint64_t count = 0;
+  try {
+    index = harness::parse_count(text.substr(0, slash), "--shard");
+    count = harness::parse_count(text.substr(slash + 1), "--shard");
+  } catch (const InputError&) {
+    throw InputError(fmt::format("--shard '{}': must be I/N with whole numbers, e.g. 1/4", text));
+  }
+  if (count == 0 || index == 0 || index > count || count > 0xffff) {
+    throw InputError(fmt::format("--shard '{}': needs 1 <= I <= N (N at most 65535)", text));
+  }
+  if (index > entries) {
+    throw InputError(fmt::format(
+        "--shard '{}': the soak has {} entries (strategies x allocators), so shard {} would run none", text,
+        entries, index));
+  }
+  return harness::ShardSpec{static_cast<std::uint32_t>(index), static_cast<std::uint32_t>(count)};
+}
 
 // --profiler and --profiler-runs: 0 runs means no profiler pass.
 std::uint64_t profiler_pass_runs(const RunArgs& args, std::uint64_t iterations) {
@@ -82,6 +111,7 @@ std::uint64_t profiler_pass_runs(const RunArgs& args, std::uint64_t iterations) 
 
 int soak_and_report(const RunArgs& args, const harness::SoakConfig& config,
                     const harness::WorkloadSource& source);
+int run_checked(const RunArgs& args, const std::vector<std::string>& argv);
 
 // Runs every registered report writer, prints the report's path, applies the budget gate.
 int finish_report(const fs::path& run_dir, bool quiet) {
@@ -174,6 +204,7 @@ harness::SoakConfig make_soak_config(const RunArgs& args, const std::vector<std:
   }
   config.exec_tracker = args.exec_tracker == "on";
   profiler_pass_runs(args, config.iterations);  // validated here, before anything is created
+  config.shard = parse_shard(args, config.strategies.size() * config.allocators.size());
   config.command_line = argv;
   return config;
 }
@@ -206,6 +237,25 @@ harness::WorkloadSource external_worker(const RunArgs& args, harness::SoakConfig
 }
 
 int run(const RunArgs& args, const std::vector<std::string>& argv) {
+  try {
+    return run_checked(args, argv);
+  } catch (const InputError& e) {
+    // Every option's message starts with the option; one the scenario file set is named by file
+    // and key instead, since that is where the user has to fix it.
+    const std::string message = e.what();
+    for (const std::string& key : args.scenario_keys) {
+      const std::string option = "--" + key;
+      if (message.starts_with(option) && (message.size() == option.size() || message[option.size()] == ' ' ||
+                                          message[option.size()] == ':')) {
+        throw InputError(
+            fmt::format("{}: \"{}\"{}", *args.scenario_file, key, message.substr(option.size())));
+      }
+    }
+    throw;
+  }
+}
+
+int run_checked(const RunArgs& args, const std::vector<std::string>& argv) {
   // Everything is validated before the run directory is created: bad input leaves nothing.
   harness::SoakConfig config = make_soak_config(args, argv);
   if (args.exec) return soak_and_report(args, config, external_worker(args, config));
@@ -236,7 +286,9 @@ int soak_and_report(const RunArgs& args, const harness::SoakConfig& config,
   if (!args.quiet)
     std::cerr << fmt::format("memsoak: soaking {} into {}\n", config.scenario, run_dir.string());
   harness::SoakResult result = harness::run_soak(config, source, run_dir, options);
-  if (const std::uint64_t runs = profiler_pass_runs(args, config.iterations); runs > 0) {
+  // A sharded soak profiles once, in its first shard: the pass does not depend on the entries.
+  if (const std::uint64_t runs = profiler_pass_runs(args, config.iterations);
+      runs > 0 && (!config.shard || config.shard->index == 1)) {
     harness::HeaptrackPassOptions pass;
     pass.runs = runs;
     pass.external_workload = !source.in_memsoak();
@@ -320,8 +372,18 @@ std::function<int()> add_run_command(CLI::App& app, const std::vector<std::strin
       ->capture_default_str();
   cmd->add_option("--profiler-runs", args->profiler_runs,
                   "runs of the profiler pass (default: 200, at most --iterations)");
+  cmd->add_option("--shard", args->shard,
+                  "I/N: run only entries k (strategies x allocators, in order) with k mod N = I-1; "
+                  "combine the shards with memsoak merge");
+  cmd->add_option("--scenario", args->scenario_file,
+                  "a JSON file of these options by name without --, e.g. {\"iterations\": 500}; options "
+                  "given on the command line override the file's");
   cmd->add_flag("--quiet", args->quiet, "no progress or summary; print only the report path");
-  return [cmd, args, &command_line] { return cmd->parsed() ? run(*args, command_line) : -1; };
+  return [cmd, args, &command_line] {
+    if (!cmd->parsed()) return -1;
+    if (args->scenario_file) args->scenario_keys = apply_scenario_file(*cmd, *args->scenario_file);
+    return run(*args, command_line);
+  };
 }
 
 std::function<int()> add_internal_commands(CLI::App& app) {

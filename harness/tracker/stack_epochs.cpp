@@ -19,6 +19,7 @@
 
 #include "harness/artifacts.h"
 #include "harness/stack_sampling.h"
+#include "harness/tracker/internal/build_id_note.h"
 #include "harness/tracker/internal/stacks.h"
 
 extern "C" int memsoak_heap_counters(std::int64_t* live_bytes, std::int64_t* live_blocks) noexcept;
@@ -92,23 +93,6 @@ Module g_modules[kMaxModules];
 int g_module_count = 0;
 char g_exe_path[4096];
 
-void read_build_id(const dl_phdr_info* info, const ElfW(Phdr) & phdr, Module& m) {
-  const auto* p = reinterpret_cast<const unsigned char*>(info->dlpi_addr + phdr.p_vaddr);
-  const unsigned char* end = p + phdr.p_memsz;
-  while (p + sizeof(ElfW(Nhdr)) <= end) {
-    const auto* note = reinterpret_cast<const ElfW(Nhdr)*>(p);
-    const unsigned char* name = p + sizeof(ElfW(Nhdr));
-    const unsigned char* desc = name + ((note->n_namesz + 3) & ~3u);
-    if (note->n_type == NT_GNU_BUILD_ID && note->n_namesz == 4 && std::memcmp(name, "GNU", 4) == 0 &&
-        desc + note->n_descsz <= end) {
-      m.build_id = desc;
-      m.build_id_bytes = note->n_descsz;
-      return;
-    }
-    p = desc + ((note->n_descsz + 3) & ~3u);
-  }
-}
-
 int add_module(dl_phdr_info* info, std::size_t, void*) {
   if (g_module_count >= kMaxModules) return 1;
   Module m{info->dlpi_addr, ~std::uintptr_t{0}, 0, info->dlpi_name, nullptr, 0, kNoStack};
@@ -120,7 +104,9 @@ int add_module(dl_phdr_info* info, std::size_t, void*) {
       if (lo < m.low) m.low = lo;
       if (lo + phdr.p_memsz > m.high) m.high = lo + phdr.p_memsz;
     } else if (phdr.p_type == PT_NOTE && m.build_id == nullptr) {
-      read_build_id(info, phdr, m);
+      const BuildIdNote note = find_build_id_note(info, phdr);
+      m.build_id = note.bytes;
+      m.build_id_bytes = note.size;
     }
   }
   if (m.high > m.low) g_modules[g_module_count++] = m;

@@ -184,5 +184,34 @@ TEST_F(RunManifestTest, RefusesADocumentNestedTooDeep) {
   }
 }
 
+// Entries k = 0..3 (in-process, recycle:10~2, then both under jemalloc): shard 1/3 owns 0 and 3.
+TEST_F(RunManifestTest, AShardKeepsItsEntriesAndRecordsTheirPlaceInTheSoak) {
+  SoakConfig config;
+  config.scenario = "s";
+  config.workload = "synthetic";
+  config.strategies = parse_strategy_list("in-process,recycle:10~2");
+  config.allocators = parse_allocator_list("glibc,jemalloc");
+  config.shard = ShardSpec{1, 3};
+  RunManifest first = RunManifest::begin(config, WorkloadSource::native({}));
+  ASSERT_EQ(first.entries.size(), 2u);
+  EXPECT_EQ(first.entries[1].label(), "recycle:10~2 [jemalloc]");
+  first.write(dir_);
+  RunManifest back = RunManifest::read(dir_);
+  ASSERT_TRUE(back.shard.has_value());
+  EXPECT_EQ(back.shard->entries, (std::vector<std::uint32_t>{0, 3}));
+  EXPECT_EQ(back.shard->soak_entries.size(), 4u);
+  EXPECT_EQ(back.build_id, first.build_id);
+  EXPECT_FALSE(first.build_id.empty()) << "the test executable is linked with a build id";
+
+  std::ifstream in(dir_ / "run.json");
+  nlohmann::json json = nlohmann::json::parse(in);
+  json["shard"]["entries"] = {0, 2};  // entry 2 belongs to shard 3
+  EXPECT_NE(refusal(json).find("shard: \"entries\" [1] is not entry recycle:10~2 [jemalloc] of shard 1/3"),
+            std::string::npos);
+  json["shard"]["entries"] = {0, 3};
+  json["shard"]["index"] = 4;
+  EXPECT_NE(refusal(json).find("4 of 3 shards"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace memsoak::harness
