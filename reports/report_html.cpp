@@ -229,16 +229,7 @@ nlohmann::json chart_data(const Report& report) {
   nlohmann::json strategies = nlohmann::json::array();
   for (std::size_t i = 0; i < report.strategies.size() && i < report.charts.size(); ++i) {
     const StrategyCharts& c = report.charts[i];
-    strategies.push_back({{"index", i},
-                          {"label", entry_label(report.strategies[i])},
-                          {"first_analysed_run", c.first_analysed_run},
-                          {"process_per_run", c.process_per_run},
-                          {"replacements", c.replacements},
-                          {"failed", c.failed_runs},
-                          {"rss", line_json(c.rss)},
-                          {"heap", line_json(c.heap)},
-                          {"pss", line_json(c.pss)},
-                          {"uss", line_json(c.uss)}});
+    strategies.push_back(chart_strategy_json(i, entry_label(report.strategies[i]), c));
   }
   nlohmann::json flame = nlohmann::json::array();
   for (const StrategyReport& s : report.strategies) {
@@ -272,21 +263,44 @@ std::string chart_note(const Report& report) {
 
 }  // namespace
 
-std::string render_report_html(const Report& report) {
+std::string html_page_open(std::string_view title) {
   const HtmlAsset uplot_js = html_asset("uplot.js"), uplot_css = html_asset("uplot.css");
   const HtmlAsset page_js = html_asset("report.js"), page_css = html_asset("report.css");
-  std::string page;
-  page.reserve(256 * 1024);
-  Out out(page);
-  fmt::format_to(
-      out,
+  return fmt::format(
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
       "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
       "script-src '{}' '{}'; style-src '{}' '{}'; img-src data:; base-uri 'none'; form-action 'none'\">\n"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-      "<title>memsoak: {}</title>\n<style>{}</style>\n<style>{}</style>\n</head><body>\n",
-      uplot_js.csp_source, page_js.csp_source, uplot_css.csp_source, page_css.csp_source,
-      html_escape(report.scenario), uplot_css.text, page_css.text);
+      "<title>{}</title>\n<style>{}</style>\n<style>{}</style>\n</head><body>\n",
+      uplot_js.csp_source, page_js.csp_source, uplot_css.csp_source, page_css.csp_source, html_escape(title),
+      uplot_css.text, page_css.text);
+}
+
+std::string html_page_close(const nlohmann::json& data) {
+  return fmt::format(
+      "<script type=\"application/json\" "
+      "id=\"memsoak-data\">{}</script>\n<script>{}</script>\n<script>{}</script>\n"
+      "</body></html>\n",
+      json_for_script(data), html_asset("uplot.js").text, html_asset("report.js").text);
+}
+
+nlohmann::json chart_strategy_json(std::size_t index, const std::string& label, const StrategyCharts& c) {
+  return {{"index", index},
+          {"label", label},
+          {"first_analysed_run", c.first_analysed_run},
+          {"process_per_run", c.process_per_run},
+          {"replacements", c.replacements},
+          {"failed", c.failed_runs},
+          {"rss", line_json(c.rss)},
+          {"heap", line_json(c.heap)},
+          {"pss", line_json(c.pss)},
+          {"uss", line_json(c.uss)}};
+}
+
+std::string render_report_html(const Report& report) {
+  std::string page = html_page_open("memsoak: " + report.scenario);
+  page.reserve(256 * 1024);
+  Out out(page);
   std::uint64_t runs = 0;
   for (const StrategyReport& s : report.strategies) runs += s.runs;
   fmt::format_to(
@@ -302,10 +316,7 @@ std::string render_report_html(const Report& report) {
   fmt::format_to(out,
                  "<footer>Written by memsoak. The numbers behind this page: report.json and samples.bin in "
                  "the run directory.</footer>\n");
-  fmt::format_to(out, "<script type=\"application/json\" id=\"memsoak-data\">{}</script>\n",
-                 json_for_script(chart_data(report)));
-  fmt::format_to(out, "<script>{}</script>\n<script>{}</script>\n</body></html>\n", uplot_js.text,
-                 page_js.text);
+  page += html_page_close(chart_data(report));
   return page;
 }
 

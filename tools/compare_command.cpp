@@ -9,6 +9,7 @@
 #include "harness/errors.h"
 #include "harness/units.h"
 #include "reports/compare.h"
+#include "reports/compare_html.h"
 #include "reports/compare_writers.h"
 #include "tools/commands.h"
 
@@ -34,8 +35,9 @@ int compare(const CompareArgs& args) {
   const reports::Comparison comparison = reports::compare_reports(base, fresh, budget);
   const fs::path out = args.out ? fs::path(*args.out) : fs::path(args.fresh) / "compare";
   reports::write_comparison(comparison, out);
+  reports::write_comparison_html(comparison, base, fresh, out);
   if (!args.quiet) std::cout << reports::compare_table(comparison);
-  std::cout << (out / "compare.md").string() << std::endl;
+  std::cout << (out / "compare.html").string() << std::endl;
   for (const auto& v : comparison.violations) std::cerr << "memsoak: budget exceeded: " << v << '\n';
   return comparison.violations.empty() ? kExitOk : kExitBudget;
 }
@@ -48,10 +50,11 @@ std::function<int()> add_compare_command(CLI::App& app) {
       "compare", "compare two run directories (e.g. two builds): growth per entry, verdicts, leak sites");
   cmd->add_option("BASE", args->base, "the run directory to compare against")->required();
   cmd->add_option("NEW", args->fresh, "the run directory to compare")->required();
-  cmd->add_option("--out", args->out, "where compare.md and compare.json go (default: NEW/compare)");
+  cmd->add_option("--out", args->out,
+                  "where compare.html, compare.md and compare.json go (default: NEW/compare)");
   cmd->add_option("--budget", args->budget,
                   "fail (exit 1) when an entry's growth rose by more than SIZE per run, e.g. 1KiB");
-  cmd->add_flag("--quiet", args->quiet, "no table; print only the path of compare.md");
+  cmd->add_flag("--quiet", args->quiet, "no table; print only the path of compare.html");
   return [cmd, args] { return cmd->parsed() ? compare(*args) : -1; };
 }
 

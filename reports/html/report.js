@@ -86,7 +86,7 @@
     const aligned = tables.length > 1 ? uPlot.join(tables) : tables[0];
     const series = [{ label: 'run' }];
     present.forEach((s) => series.push({
-      label: s.label, stroke: color(s.index), width: 1.5, spanGaps: true,
+      label: s.label, stroke: color(s.index), width: 1.5, spanGaps: true, dash: s.dashed ? [6, 4] : undefined,
       value: (u, v) => bytes(v), points: { show: false },
     }));
     const opts = {
@@ -155,7 +155,7 @@
   }
   let flames = 0;
   const flameBox = document.getElementById('flame');
-  if (flameBox) for (const f of data.flame) flames += drawFlame(flameBox, f);
+  if (flameBox) for (const f of data.flame || []) flames += drawFlame(flameBox, f);
   document.body.dataset.chartsDrawn = String(charts);
   document.body.dataset.flamesDrawn = String(flames);
 

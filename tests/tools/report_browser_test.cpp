@@ -120,6 +120,25 @@ TEST_F(ReportInBrowser, CrashingRunsAreListedWithTheirReason) {
   EXPECT_NE(page.dom.find("Allocation stacks were not sampled"), std::string::npos);
 }
 
+// memsoak compare's page: BASE and NEW of each shared entry on every chart.
+TEST_F(ReportInBrowser, ComparePageDrawsBothSoaks) {
+  for (const char* leak : {"none", "dropped:4KiB"}) {
+    CommandResult r =
+        memsoak({"run", "--workload", "synthetic", "--leak", leak, "--strategy", "in-process,fork",
+                 "--iterations", "100", "--stack-sample", "off", "--out", leak, "--quiet"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  CommandResult r = memsoak({"compare", "none", "dropped:4KiB", "--budget", "1KiB", "--quiet"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.out, (fs::path("dropped:4KiB") / "compare" / "compare.html").string() + "\n");
+  Page page = open(work_ / "dropped:4KiB" / "compare" / "compare.html", "compare");
+  EXPECT_EQ(page.console, "");
+  const std::vector<Chart> drawn = charts(page.dom);
+  ASSERT_GE(drawn.size(), 2u);
+  for (const Chart& c : drawn) EXPECT_EQ(c.lines, 4) << c.id;  // two entries, BASE and NEW
+  EXPECT_NE(page.dom.find("1 of 2 entries grew by more than 1.0 KiB/run"), std::string::npos);
+}
+
 // The worker's command is shown on the page; markup in it must stay text.
 TEST_F(ReportInBrowser, MarkupInOutsideStringsStaysText) {
   const std::string command =
