@@ -3,15 +3,18 @@
 
 #include <fmt/format.h>
 
+#include <limits>
+
 #include "harness/json_file.h"
 #include "harness/units.h"
+#include "reports/summary_md.h"
 
 namespace memsoak::reports {
 namespace {
 
 using OrderedJson = nlohmann::ordered_json;
 
-std::string signed_bytes(double bytes) { return (bytes > 0 ? "+" : "") + harness::format_bytes(bytes); }
+std::string signed_bytes(double bytes) { return harness::format_signed_bytes(bytes); }
 
 std::string with_interval(double value, const Interval& ci) {
   return fmt::format("{} [{}, {}]", signed_bytes(value), harness::format_bytes(ci.low),
@@ -59,21 +62,7 @@ std::string site_growth(const std::optional<double>& growth) {
 }  // namespace
 
 std::string markdown_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      out += ' ';
-    } else if ((u >= 0x21 && u <= 0x2f) || (u >= 0x3a && u <= 0x40) || (u >= 0x5b && u <= 0x60) ||
-               (u >= 0x7b && u <= 0x7e)) {
-      out += '\\';
-      out += c;
-    } else {
-      out += c;
-    }
-  }
-  return out;
+  return md_text(text, std::numeric_limits<std::size_t>::max());
 }
 
 std::string compare_markdown(const Comparison& c) {

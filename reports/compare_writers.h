@@ -12,9 +12,8 @@ namespace memsoak::reports {
 
 inline constexpr const char* kCompareSchema = "memsoak.compare/1";
 
-// Text from outside memsoak (paths, scenario names, function names) made inert in Markdown: every
-// ASCII punctuation character backslash-escaped, control characters (a newline would end a table
-// row) turned into spaces.
+// Text from outside memsoak (paths, scenario names, function names) made inert in Markdown, as
+// summary.md does (reports/summary_md.h's md_text), without its length cap.
 std::string markdown_escape(std::string_view text);
 
 std::string compare_markdown(const Comparison& comparison);

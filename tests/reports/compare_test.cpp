@@ -103,7 +103,8 @@ TEST(Compare, OutsideTextIsInertInMarkdown) {
   const std::string md = compare_markdown(compare_reports(base, fresh, 1));
   EXPECT_EQ(md.find("<script>"), std::string::npos) << md;
   EXPECT_EQ(md.find("\n# heading"), std::string::npos) << md;
-  EXPECT_EQ(md.find("](http"), std::string::npos) << md;
+  EXPECT_EQ(md.find("[link](http"), std::string::npos) << md;  // no link: its brackets are escaped
+  EXPECT_NE(md.find("\\[link\\]"), std::string::npos) << md;
   // Every table row keeps its column count: no unescaped | comes from outside.
   std::istringstream lines(md);
   std::size_t columns = 5;  // the growth table, then the sites table's 6
