@@ -267,7 +267,9 @@ Report analyse_run_directory(const fs::path& run_dir) {
   report.skipped_artifact_files = artifacts.skipped.size();
   analyse_stacks(manifest, artifacts, report);
   report.heaptrack = read_heaptrack_summary(run_dir);
-  FailureLog failures = read_failures(run_dir / "run.log");
+  std::vector<std::string> labels;
+  for (const harness::ManifestEntry& entry : manifest.entries) labels.push_back(entry.label());
+  FailureLog failures = read_failures(run_dir / "run.log", labels);
   report.failures = std::move(failures.groups);
   report.failures_truncated = failures.truncated;
   report.environment = describe_run(manifest);

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "harness/units.h"
@@ -75,19 +76,33 @@ Answer answer_of(const Report& report) {
     if (fastest == nullptr || throughput(s) > throughput(*fastest)) fastest = &s;
   }
   const StrategyReport* chosen = recommended_strategy(report);
+  const bool all_inconclusive =
+      std::all_of(report.strategies.begin(), report.strategies.end(),
+                  [](const StrategyReport& s) { return s.classification.verdict == Verdict::kInconclusive; });
   if (report.strategies.empty()) {
     answer.headline = "No strategy ran.";
+  } else if (all_inconclusive) {
+    answer.headline = "No verdict: too little was measured under every strategy.";
   } else if (chosen == nullptr) {
     answer.headline = "No strategy keeps memory stable.";
   } else {
     answer.headline = fmt::format("{} keeps {}, at {}.", entry_label(*chosen), memory_phrase(*chosen),
                                   cost_phrase(*chosen, *fastest));
+    if (chosen->failed_runs > 0) {
+      answer.headline += fmt::format(" But {} of its {} runs failed.", chosen->failed_runs, chosen->runs);
+    }
   }
   for (const StrategyReport& s : report.strategies) {
     if (&s == chosen) continue;
     std::string line = fmt::format("{}: {}", entry_label(s), growth_phrase(s));
     if (s.runs_per_second) line += fmt::format(", {:.1f} runs/s", *s.runs_per_second);
-    if (s.analysed_runs == 0) line += ", no run after warm-up";
+    if (s.runs > 0 && s.failed_runs == s.runs) {
+      line += fmt::format(", every run failed");
+    } else if (s.analysed_runs == 0) {
+      line += ", no successful run after warm-up";
+    } else if (s.failed_runs > 0) {
+      line += fmt::format(", {} of {} runs failed", s.failed_runs, s.runs);
+    }
     answer.details.push_back(std::move(line));
   }
   std::vector<std::string> unfinished;

@@ -33,7 +33,7 @@ std::vector<std::string> budget_violations(const Report& report) {
   if (!report.budget_bytes_per_run) return violations;
   for (const auto& s : report.strategies) {
     if (auto why = budget_violation(s, *report.budget_bytes_per_run))
-      violations.push_back(fmt::format("{}: {}", s.strategy, *why));
+      violations.push_back(fmt::format("{}: {}", entry_label(s.strategy, s.allocator), *why));
   }
   return violations;
 }

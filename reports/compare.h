@@ -79,10 +79,10 @@ struct Comparison {
 Report load_report_for_compare(const std::filesystem::path& run_dir);
 
 // Compares the entries the two reports share. Sites: "grown" when NEW's growth interval lies
-// wholly above BASE's, "shrunk" when wholly below; sites are compared only when both soaks
-// sampled stacks, and only for the entries both have. With a budget, an entry fails when its gated growth
-// rose by more than the budget per run, or when NEW's verdict is inconclusive (too little measured to pass a
-// gate). Throws InputError when the two have no entry in common.
+// wholly above BASE's and the rate rose by at least a tenth and 64 B/run, "shrunk" likewise below; sites are
+// compared only when both soaks sampled stacks, and only for the entries both have. With a budget, an entry
+// fails when its gated growth rose by more than the budget per run, or when NEW's verdict is inconclusive
+// (too little measured to pass a gate). Throws InputError when the two have no entry in common.
 Comparison compare_reports(const Report& base, const Report& fresh, std::optional<std::uint64_t> budget);
 
 }  // namespace memsoak::reports

@@ -35,7 +35,7 @@ bool parse_failure(std::string_view line, std::string& entry, std::uint64_t& run
 
 }  // namespace
 
-FailureLog read_failures(const std::filesystem::path& run_log) {
+FailureLog read_failures(const std::filesystem::path& run_log, const std::vector<std::string>& entries) {
   FailureLog log;
   std::ifstream in(run_log, std::ios::binary);
   if (!in) return log;
@@ -51,6 +51,7 @@ FailureLog read_failures(const std::filesystem::path& run_log) {
     std::uint64_t run = 0;
     std::string_view reason;
     if (!parse_failure(line, entry, run, reason)) continue;
+    if (std::find(entries.begin(), entries.end(), entry) == entries.end()) continue;
     auto key = std::make_pair(entry, std::string(reason));
     auto it = index.find(key);
     if (it == index.end()) {

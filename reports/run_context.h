@@ -22,9 +22,11 @@ struct FailureLog {
   bool truncated = false;            // run.log was longer than kRunLogReadBytes, or had more groups
 };
 
-// The "<entry> run <i>: failed: <reason>" lines of `run_log` grouped by entry and reason. Other
-// lines (a worker's stderr) are skipped. A missing run.log has no failures.
-FailureLog read_failures(const std::filesystem::path& run_log);
+// The "<entry> run <i>: failed: <reason>" lines of `run_log` whose entry is one of `entries`
+// (the labels run.json lists), grouped by entry and reason. Other lines (an external worker's
+// stderr, which shares the file) are skipped; a worker that prints a line in exactly memsoak's
+// form for a real entry is not told apart. A missing run.log has no failures.
+FailureLog read_failures(const std::filesystem::path& run_log, const std::vector<std::string>& entries);
 
 // The soak's machine and build, as (name, value) pairs in a stable order.
 std::vector<std::pair<std::string, std::string>> describe_run(const harness::RunManifest& manifest);

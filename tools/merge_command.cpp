@@ -60,7 +60,7 @@ int merge(const MergeArgs& args, const std::vector<std::string>& argv) {
     fs::remove_all(staging, ignored);
     throw;
   }
-  std::cout << console.str() << (out / "report.json").string() << std::endl;
+  std::cout << console.str() << (out / "report.html").string() << std::endl;
   for (const auto& v : violations) std::cerr << "memsoak: budget exceeded: " << v << '\n';
   return violations.empty() ? kExitOk : kExitBudget;
 }

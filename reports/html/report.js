@@ -40,9 +40,13 @@
     }
     strategies.forEach((s, i) => {
       ctx.fillStyle = color(s.index);
+      // Ticks closer than 4 px apart would merge into a bar that reads as data: zoom in to see them.
+      let last = -Infinity;
       for (const run of s.replacements) {
         if (run < u.scales.x.min || run > u.scales.x.max) continue;
         const x = u.valToPos(run, 'x', true);
+        if (x - last < 4 * dpr) continue;
+        last = x;
         ctx.fillRect(x - dpr / 2, top + i * 3 * dpr, dpr, 6 * dpr);
       }
       ctx.fillStyle = '#d92d20';
@@ -74,6 +78,10 @@
     return ticks.map((v) => (v / 1024 ** i).toFixed(decimals) + ' ' + units[i]);
   }
 
+  // Run indices are whole numbers: 1, 2, 5, 10, 20, 50 …
+  const runIncrs = [];
+  for (let unit = 1; unit <= 1e9; unit *= 10) runIncrs.push(unit, 2 * unit, 5 * unit);
+
   const plots = [];
   function drawChart(container, key, title) {
     const present = data.strategies.filter((s) => s[key] && s[key].x.length > 0);
@@ -92,7 +100,7 @@
     const opts = {
       width: Math.max(320, container.clientWidth - 8), height: 300, series,
       scales: { x: { time: false } },
-      axes: [{ label: 'run index' }, { size: 90, incrs: byteIncrs, values: axisBytes }],
+      axes: [{ label: 'run index', incrs: runIncrs }, { size: 90, incrs: byteIncrs, values: axisBytes }],
       legend: { live: true },
       hooks: { draw: [(u) => drawMarks(u, present)] },
     };

@@ -88,6 +88,24 @@ TEST(Compare, SitesAreMatchedByFingerprintPerEntry) {
   EXPECT_TRUE(compare_reports(base, fresh, std::nullopt).sites.empty());
 }
 
+// An exact leak measured twice (zero-width intervals) differs by a few bytes: not "shrunk".
+TEST(Compare, ASiteMustMoveMateriallyToGrowOrShrink) {
+  Report base, fresh;
+  base.strategies = {entry("in-process", Verdict::kLeak, 4120)};
+  fresh.strategies = {entry("in-process", Verdict::kLeak, 4104)};
+  base.stacks_sampled = fresh.stacks_sampled = true;
+  base.leak_suspects = {suspect("in-process", "aaaa", 4120, "leak")};
+  fresh.leak_suspects = {suspect("in-process", "aaaa", 4104, "leak")};
+  base.leak_suspects[0].growth_interval = {4120, 4120};
+  fresh.leak_suspects[0].growth_interval = {4104, 4104};
+  Comparison c = compare_reports(base, fresh, std::nullopt);
+  ASSERT_EQ(c.sites.size(), 1u);
+  EXPECT_EQ(c.sites[0].change, SiteChange::kUnchanged);
+  fresh.leak_suspects[0].growth_bytes_per_run = 2000;
+  fresh.leak_suspects[0].growth_interval = {2000, 2000};
+  EXPECT_EQ(compare_reports(base, fresh, std::nullopt).sites[0].change, SiteChange::kShrunk);
+}
+
 TEST(Compare, OutsideTextIsInertInMarkdown) {
   EXPECT_EQ(markdown_escape("a|b*c\n<d>"), "a\\|b\\*c \\<d\\>");
   const std::string hostile = "x | y\n# heading <script>alert(1)</script> [link](http://e) `code` _em_";

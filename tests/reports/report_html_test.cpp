@@ -9,10 +9,12 @@
 #include <fstream>
 #include <regex>
 
+#include "reports/answer.h"
 #include "reports/chart_series.h"
 #include "reports/html_assets.h"
 #include "reports/html_text.h"
 #include "reports/run_context.h"
+#include "reports/summary_md.h"
 #include "tests/scratch_dir.h"
 
 namespace memsoak::reports {
@@ -208,6 +210,65 @@ TEST(ReportHtml, SixStrategiesOf100kRunsStayUnder5MB) {
   EXPECT_LT(page.size(), 5'000'000u);
 }
 
+StrategyReport judged(const std::string& name, Verdict verdict, double runs_per_second) {
+  StrategyReport s;
+  s.strategy = name;
+  s.runs = 100;
+  s.analysed_runs = 90;
+  s.runs_per_second = runs_per_second;
+  s.classification = {verdict, "test"};
+  return s;
+}
+
+TEST(Answer, StableBeatsAFasterBoundedStrategyAndFailuresAreSaid) {
+  Report report;
+  report.strategies = {judged("in-process", Verdict::kLeak, 100),
+                       judged("recycle:100", Verdict::kBounded, 60), judged("fork", Verdict::kStable, 20)};
+  report.strategies[2].failed_runs = 3;
+  const Answer a = answer_of(report);
+  EXPECT_EQ(
+      a.headline.rfind("fork keeps memory stable, at 20.0 runs/s, 0.20× the throughput of in-process", 0), 0u)
+      << a.headline;
+  EXPECT_NE(a.headline.find("But 3 of its 100 runs failed."), std::string::npos) << a.headline;
+  ASSERT_EQ(a.details.size(), 2u);
+  EXPECT_EQ(a.details[1], "recycle:100: bounded, 60.0 runs/s");
+}
+
+TEST(Answer, NothingJudgedIsNoVerdictNotALeak) {
+  Report report;
+  report.strategies = {judged("in-process", Verdict::kInconclusive, 5)};
+  report.strategies[0].failed_runs = 100;
+  const Answer a = answer_of(report);
+  EXPECT_EQ(a.headline, "No verdict: too little was measured under every strategy.");
+  EXPECT_NE(a.details[0].find("every run failed"), std::string::npos) << a.details[0];
+}
+
+// memsoak was killed while in-process ran its 162nd of 400 runs; fork never started.
+Report killed_soak() {
+  Report report;
+  report.planned_runs = 400;
+  report.strategies = {judged("in-process", Verdict::kLeak, 100), judged("fork", Verdict::kInconclusive, 0)};
+  report.strategies[0].finished = false;
+  report.strategies[0].runs = 162;
+  report.strategies[1].finished = false;
+  report.strategies[1].runs = 0;
+  return report;
+}
+
+TEST(Answer, ASoakThatDidNotFinishSaysWhere) {
+  const Answer a = answer_of(killed_soak());
+  EXPECT_NE(a.details.back().find("The soak did not finish"), std::string::npos);
+  EXPECT_NE(a.details.back().find("in-process has 162 of 400 runs; fork did not start"), std::string::npos)
+      << a.details.back();
+}
+
+// summary.md says the same (it used to only say "recorded no runs").
+TEST(Answer, SummaryMarkdownSaysTheSoakDidNotFinish) {
+  const std::string md = summary_markdown(killed_soak());
+  EXPECT_NE(md.find("**Did not finish**: in-process has 162 of 400 runs."), std::string::npos) << md;
+  EXPECT_NE(md.find("**Did not finish**: fork did not start."), std::string::npos) << md;
+}
+
 class FailureLogTest : public testing::ScratchDirTest {
  protected:
   FailureLogTest() : ScratchDirTest("failure-log") {}
@@ -219,8 +280,10 @@ TEST_F(FailureLogTest, GroupsFailedRunsByEntryAndReasonMostFirst) {
                                      "recycle:20 [jemalloc] run 3: failed: exit status 2\n"
                                      "fork run 2: failed: killed by signal 11 (Segmentation fault)\n"
                                      "fork run: failed: not a run number\n"
-                                     "fork run 9: failed: killed by signal 11 (Segmentation fault)\n";
-  FailureLog log = read_failures(dir_ / "run.log");
+                                     "fork run 9: failed: killed by signal 11 (Segmentation fault)\n"
+                                     "startup log <b> fork run 3: failed: a worker's stderr\n"
+                                     "zygote run 4: failed: an entry this soak does not have\n";
+  FailureLog log = read_failures(dir_ / "run.log", {"fork", "recycle:20 [jemalloc]"});
   ASSERT_EQ(log.groups.size(), 2u);
   EXPECT_EQ(log.groups[0].entry, "fork");
   EXPECT_EQ(log.groups[0].runs, 3u);
@@ -228,7 +291,7 @@ TEST_F(FailureLogTest, GroupsFailedRunsByEntryAndReasonMostFirst) {
   EXPECT_EQ(log.groups[0].reason, "killed by signal 11 (Segmentation fault)");
   EXPECT_EQ(log.groups[1].entry, "recycle:20 [jemalloc]");
   EXPECT_FALSE(log.truncated);
-  EXPECT_TRUE(read_failures(dir_ / "missing.log").groups.empty());
+  EXPECT_TRUE(read_failures(dir_ / "missing.log", {"fork"}).groups.empty());
 }
 
 }  // namespace

@@ -70,7 +70,7 @@ TEST_F(ShardMergeCli, TwoShardsMergeToTheUnshardedSoaksVerdicts) {
   CommandResult merged =
       memsoak({"merge", "--out", "merged", "s2", "s1"});  // order of inputs does not matter
   ASSERT_EQ(merged.exit_code, 0) << merged.err;
-  EXPECT_NE(merged.out.find("merged/report.json"), std::string::npos) << merged.out;
+  EXPECT_NE(merged.out.find("merged/report.html"), std::string::npos) << merged.out;
   nlohmann::json whole = report("whole");
   nlohmann::json m = report("merged");
   ASSERT_EQ(m["strategies"].size(), whole["strategies"].size());
