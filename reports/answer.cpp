@@ -49,7 +49,7 @@ std::string cost_phrase(const StrategyReport& chosen, const StrategyReport& fast
     cost += fmt::format(", peak RSS {}", harness::format_bytes(static_cast<double>(*chosen.rss_peak_bytes)));
   }
   if (chosen.footprint_pss_mean_bytes) {
-    cost += fmt::format(", footprint {} PSS", harness::format_bytes(*chosen.footprint_pss_mean_bytes));
+    cost += fmt::format(", mean footprint {} PSS", harness::format_bytes(*chosen.footprint_pss_mean_bytes));
   }
   return cost;
 }

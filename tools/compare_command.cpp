@@ -34,6 +34,12 @@ int compare(const CompareArgs& args) {
   const reports::Report fresh = reports::load_report_for_compare(args.fresh);
   const reports::Comparison comparison = reports::compare_reports(base, fresh, budget);
   const fs::path out = args.out ? fs::path(*args.out) : fs::path(args.fresh) / "compare";
+  if (std::error_code ec; fs::exists(out, ec) && !fs::is_directory(out, ec)) {
+    throw InputError(fmt::format("--out '{}': exists and is not a directory", out.string()));
+  }
+  if (std::error_code ec; !fs::create_directories(out, ec) && ec) {
+    throw InputError(fmt::format("--out '{}': cannot be created ({})", out.string(), ec.message()));
+  }
   reports::write_comparison(comparison, out);
   reports::write_comparison_html(comparison, base, fresh, out);
   if (!args.quiet) std::cout << reports::compare_table(comparison);

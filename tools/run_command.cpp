@@ -81,10 +81,13 @@ std::optional<harness::ShardSpec> parse_shard(const RunArgs& args, std::size_t e
   if (count == 0 || index == 0 || index > count || count > 0xffff) {
     throw InputError(fmt::format("--shard '{}': needs 1 <= I <= N (N at most 65535)", text));
   }
-  if (index > entries) {
-    throw InputError(fmt::format(
-        "--shard '{}': the soak has {} entries (strategies x allocators), so shard {} would run none", text,
-        entries, index));
+  // Checked on N, not I: every shard of a CI matrix then fails at once, not only the empty ones
+  // after the others have run.
+  if (count > entries) {
+    throw InputError(
+        fmt::format("--shard '{}': the soak has {} entries (strategies x allocators), so {} shards "
+                    "would leave some with none; use at most {}",
+                    text, entries, count, entries));
   }
   return harness::ShardSpec{static_cast<std::uint32_t>(index), static_cast<std::uint32_t>(count)};
 }

@@ -102,7 +102,7 @@ TEST_F(ShardMergeCli, MergeRefusesShardsThatDoNotFitTogether) {
   soak_ok({"--shard", "1/2", "--out", "s1"}, small);
   soak_ok({"--shard", "2/2", "--out", "s2"}, small);
   soak_ok({"--shard", "2/2", "--seed", "7", "--out", "other"}, small);
-  soak_ok({"--shard", "1/3", "--out", "thirds"}, small);
+  soak_ok({"--shard", "1/1", "--out", "thirds"}, small);  // another division of the same soak
   fs::copy(work_ / "s1", work_ / "s1-copy", fs::copy_options::recursive);
   expect_merge_refused({"s1", "other"}, "'other': another soak");
   expect_merge_refused({"s1", "other"}, "\"seed\"");
@@ -137,7 +137,8 @@ TEST_F(ShardMergeCli, MergeRefusesShardsThatDoNotFitTogether) {
 
 TEST_F(ShardMergeCli, AShardWithoutEntriesOrABadShardIsRefused) {
   for (const auto& [shard, what] :
-       std::vector<std::pair<std::string, std::string>>{{"3/3", "shard 3 would run none"},
+       std::vector<std::pair<std::string, std::string>>{{"3/3", "3 shards would leave some with none"},
+                                                        {"1/3", "use at most 2"},
                                                         {"0/2", "'0/2'"},
                                                         {"3/2", "'3/2'"},
                                                         {"1", "'1'"},
