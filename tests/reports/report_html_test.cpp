@@ -10,6 +10,7 @@
 #include <regex>
 
 #include "reports/answer.h"
+#include "reports/budget_gate.h"
 #include "reports/chart_series.h"
 #include "reports/html_assets.h"
 #include "reports/html_text.h"
@@ -241,6 +242,25 @@ TEST(Answer, NothingJudgedIsNoVerdictNotALeak) {
   const Answer a = answer_of(report);
   EXPECT_EQ(a.headline, "No verdict: too little was measured under every strategy.");
   EXPECT_NE(a.details[0].find("every run failed"), std::string::npos) << a.details[0];
+}
+
+// With several allocators, each budget line names its entry (they used to read the same).
+TEST(Answer, BudgetLinesNameTheAllocator) {
+  Report report;
+  report.budget_bytes_per_run = 1024;
+  report.strategies = {judged("in-process", Verdict::kLeak, 100), judged("in-process", Verdict::kLeak, 90)};
+  report.strategies[1].allocator = "jemalloc";
+  for (StrategyReport& s : report.strategies) {
+    SeriesGrowth heap;
+    heap.trend.slope = 4096;
+    heap.grows = true;
+    s.heap = heap;
+    s.rss = heap;
+  }
+  const std::vector<std::string> lines = budget_violations(report);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0].rfind("in-process: leak of 4.0 KiB/run", 0), 0u) << lines[0];
+  EXPECT_EQ(lines[1].rfind("in-process [jemalloc]: leak of 4.0 KiB/run", 0), 0u) << lines[1];
 }
 
 // memsoak was killed while in-process ran its 162nd of 400 runs; fork never started.
