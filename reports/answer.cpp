@@ -69,6 +69,12 @@ const StrategyReport* recommended_strategy(const Report& report) {
   return stable != nullptr ? stable : bounded;
 }
 
+std::optional<std::string> unfinished_entry(const Report& report, const StrategyReport& s) {
+  if (s.finished || report.interrupted_by_signal) return std::nullopt;
+  return s.runs == 0 ? fmt::format("{} did not start", entry_label(s))
+                     : fmt::format("{} has {} of {} runs", entry_label(s), s.runs, report.planned_runs);
+}
+
 Answer answer_of(const Report& report) {
   Answer answer;
   const StrategyReport* fastest = nullptr;
@@ -107,12 +113,9 @@ Answer answer_of(const Report& report) {
   }
   std::vector<std::string> unfinished;
   for (const StrategyReport& s : report.strategies) {
-    if (s.finished) continue;
-    unfinished.push_back(
-        s.runs == 0 ? fmt::format("{} did not start", entry_label(s))
-                    : fmt::format("{} has {} of {} runs", entry_label(s), s.runs, report.planned_runs));
+    if (auto line = unfinished_entry(report, s)) unfinished.push_back(std::move(*line));
   }
-  if (!unfinished.empty() && !report.interrupted_by_signal) {
+  if (!unfinished.empty()) {
     answer.details.push_back(
         fmt::format("The soak did not finish (memsoak was killed, or is still running): {}.",
                     fmt::join(unfinished, "; ")));

@@ -2,6 +2,7 @@
 // to the fastest strategy. Plain text; each writer escapes it for its format.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,11 @@ const StrategyReport* recommended_strategy(const Report& report);
 
 // "fork [jemalloc]" for a strategy (report_model.h's entry_label).
 inline std::string entry_label(const StrategyReport& s) { return entry_label(s.strategy, s.allocator); }
+
+// How far an entry got when memsoak was killed (or still runs) before the entry ended:
+// "fork did not start", "in-process has 162 of 400 runs"; nothing for an entry that ended, or
+// when the soak was stopped by a signal (which the reports say on their own).
+std::optional<std::string> unfinished_entry(const Report& report, const StrategyReport& s);
 
 struct Answer {
   std::string headline;              // one sentence

@@ -18,8 +18,6 @@ namespace {
 
 using Out = std::back_insert_iterator<std::string>;
 
-std::string signed_bytes(double v) { return harness::format_signed_bytes(v); }
-
 const StrategyCharts* charts_of(const Report& report, const std::string& strategy,
                                 const std::string& allocator) {
   for (std::size_t i = 0; i < report.strategies.size() && i < report.charts.size(); ++i) {
@@ -36,9 +34,10 @@ std::string change_cell(const std::optional<GrowthChange>& g) {
       "<td class=\"num\">{}/run<br><span class=\"reason\">[{}, {}]</span></td>"
       "<td class=\"num\">{}/run<br><span class=\"reason\">[{}, {}]</span></td><td "
       "class=\"num\"><strong>{}/run</strong></td>",
-      signed_bytes(g->base), harness::format_bytes(g->base_ci.low), harness::format_bytes(g->base_ci.high),
-      signed_bytes(g->fresh), harness::format_bytes(g->fresh_ci.low), harness::format_bytes(g->fresh_ci.high),
-      signed_bytes(g->delta));
+      harness::format_signed_bytes(g->base), harness::format_bytes(g->base_ci.low),
+      harness::format_bytes(g->base_ci.high), harness::format_signed_bytes(g->fresh),
+      harness::format_bytes(g->fresh_ci.low), harness::format_bytes(g->fresh_ci.high),
+      harness::format_signed_bytes(g->delta));
 }
 
 void write_answer(Out out, const Comparison& c) {
@@ -86,7 +85,7 @@ void write_entries(Out out, const Comparison& c) {
                    "verdict-{}\">{}</span></td>{}{}<td class=\"num\">{}{}/run{}</td></tr>\n",
                    html_escape(entry_label(e.strategy, e.allocator)), base, base, fresh, fresh,
                    change_cell(e.heap), change_cell(e.rss), e.over_budget ? "<span class=\"gate-fail\">" : "",
-                   signed_bytes(e.increase), e.over_budget ? "</span>" : "");
+                   harness::format_signed_bytes(e.increase), e.over_budget ? "</span>" : "");
   }
   fmt::format_to(out, "</tbody></table></div>\n");
 }
@@ -107,7 +106,7 @@ void write_sites(Out out, const Comparison& c) {
                      "<th>BASE</th><th>NEW</th></tr></thead><tbody>");
     }
     auto growth = [](const std::optional<double>& g) {
-      return g ? signed_bytes(*g) + "/run" : std::string("–");
+      return g ? harness::format_signed_bytes(*g) + "/run" : std::string("–");
     };
     fmt::format_to(
         out,

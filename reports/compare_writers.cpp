@@ -14,10 +14,8 @@ namespace {
 
 using OrderedJson = nlohmann::ordered_json;
 
-std::string signed_bytes(double bytes) { return harness::format_signed_bytes(bytes); }
-
 std::string with_interval(double value, const Interval& ci) {
-  return fmt::format("{} [{}, {}]", signed_bytes(value), harness::format_bytes(ci.low),
+  return fmt::format("{} [{}, {}]", harness::format_signed_bytes(value), harness::format_bytes(ci.low),
                      harness::format_bytes(ci.high));
 }
 
@@ -34,7 +32,7 @@ std::string verdicts(const EntryComparison& e) {
 std::string growth_cell(const std::optional<GrowthChange>& g) {
   if (!g) return "n/a";
   return fmt::format("{} -> {} ({})", with_interval(g->base, g->base_ci),
-                     with_interval(g->fresh, g->fresh_ci), signed_bytes(g->delta));
+                     with_interval(g->fresh, g->fresh_ci), harness::format_signed_bytes(g->delta));
 }
 
 OrderedJson growth_json(const std::optional<GrowthChange>& g) {
@@ -56,7 +54,7 @@ OrderedJson interval_json(const std::optional<Interval>& i) {
 }
 
 std::string site_growth(const std::optional<double>& growth) {
-  return growth ? signed_bytes(*growth) + "/run" : std::string("-");
+  return growth ? harness::format_signed_bytes(*growth) + "/run" : std::string("-");
 }
 
 }  // namespace
@@ -80,7 +78,8 @@ std::string compare_markdown(const Comparison& c) {
   for (const EntryComparison& e : c.entries) {
     md += fmt::format("| {} | {} | {} | {} | {}{} |\n", markdown_escape(entry_label(e.strategy, e.allocator)),
                       markdown_escape(verdicts(e)), markdown_escape(growth_cell(e.heap)),
-                      markdown_escape(growth_cell(e.rss)), markdown_escape(signed_bytes(e.increase) + "/run"),
+                      markdown_escape(growth_cell(e.rss)),
+                      markdown_escape(harness::format_signed_bytes(e.increase) + "/run"),
                       e.over_budget ? " **over budget**" : "");
   }
   const std::pair<const std::vector<std::string>*, const char*> one_sided[] = {

@@ -16,6 +16,7 @@
 #include "harness/units.h"
 #include "reports/answer.h"
 #include "reports/budget_gate.h"
+#include "reports/chart_series.h"
 #include "reports/html_assets.h"
 #include "reports/html_text.h"
 #include "reports/writer.h"
@@ -32,15 +33,13 @@ constexpr std::size_t kFailureGroupsShown = 50;
 
 std::string bytes(double value) { return harness::format_bytes(value); }
 
-std::string signed_bytes(double value) { return (value >= 0 ? "+" : "") + bytes(value); }
-
 std::string growth_cell(const std::optional<SeriesGrowth>& g) {
   if (!g) return "<td class=\"num\">n/a</td>";
   return fmt::format(
       "<td class=\"num\" title=\"95% interval [{}, {}] per run; over the last third {}/run\">"
       "{}/run<br><span class=\"reason\">[{}, {}]</span></td>",
-      bytes(g->trend.ci_low), bytes(g->trend.ci_high), signed_bytes(g->tail_trend.slope),
-      signed_bytes(g->trend.slope), bytes(g->trend.ci_low), bytes(g->trend.ci_high));
+      bytes(g->trend.ci_low), bytes(g->trend.ci_high), harness::format_signed_bytes(g->tail_trend.slope),
+      harness::format_signed_bytes(g->trend.slope), bytes(g->trend.ci_low), bytes(g->trend.ci_high));
 }
 
 template <typename T, typename F>
@@ -121,7 +120,7 @@ void write_suspect(Out out, const LeakSuspect& l) {
   fmt::format_to(out,
                  "<div class=\"suspect\"><p><strong>{}/run</strong> [{}, {}] · {} · live at the end {} "
                  "· {} samples · <span class=\"mono\">{}</span></p><ol>",
-                 signed_bytes(l.growth_bytes_per_run), bytes(l.growth_interval.low),
+                 harness::format_signed_bytes(l.growth_bytes_per_run), bytes(l.growth_interval.low),
                  bytes(l.growth_interval.high),
                  l.basis == "runs" ? "left live by each one-run process" : "growth of a long-lived process",
                  bytes(static_cast<double>(l.live_bytes_end)), l.samples, html_escape(l.fingerprint));
@@ -258,6 +257,14 @@ std::string chart_note(const Report& report) {
   }
   if (!per_run.empty())
     note += " A new process for every run (not marked): " + fmt::format("{}", fmt::join(per_run, ", ")) + ".";
+  std::uint64_t left_out = 0;
+  for (const StrategyCharts& c : report.charts) left_out += c.marks_left_out;
+  if (left_out > 0) {
+    note += fmt::format(
+        " Only the first {} replacements and failed runs of each strategy are marked ({} more "
+        "are not; run.log and samples.csv have them all).",
+        kChartMarks, left_out);
+  }
   return html_escape(note);
 }
 

@@ -188,11 +188,8 @@ void append_notes(std::string& out, const Report& report) {
   for (const StrategyReport& s : report.strategies) {
     if (s.stopped)
       notes.push_back(fmt::format("{} stopped early: {}", label_text(s), reason_text(*s.stopped)));
-    if (!s.finished && !report.interrupted_by_signal) {
-      // run.json has no elapsed time for it: memsoak was killed (or still runs) mid-entry.
-      notes.push_back(s.runs == 0 ? fmt::format("**Did not finish**: {} did not start.", label_text(s))
-                                  : fmt::format("**Did not finish**: {} has {} of {} runs.", label_text(s),
-                                                s.runs, report.planned_runs));
+    if (auto unfinished = unfinished_entry(report, s)) {
+      notes.push_back(fmt::format("**Did not finish**: {}.", reason_text(*unfinished)));
     } else if (s.runs == 0) {
       notes.push_back(fmt::format("{} recorded no runs.", label_text(s)));
     }

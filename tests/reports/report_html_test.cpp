@@ -191,6 +191,18 @@ TEST(ReportHtml, PolicyAllowsExactlyTheEmbeddedScriptsAndStylesAndNoNetwork) {
   EXPECT_EQ(markup.find(" href="), std::string::npos);
 }
 
+// Past kChartMarks, the page says marks were left out rather than dropping them silently.
+TEST(ReportHtml, MarksBeyondTheCapAreSaid) {
+  std::vector<harness::RunRecord> records;
+  for (std::uint64_t i = 0; i < 3000; ++i) records.push_back(record(i, 1, i % 2 ? harness::kRunFailed : 0u));
+  Report report = hostile_report();
+  report.charts[0] = build_strategy_charts(records);
+  ASSERT_EQ(report.charts[0].marks_left_out, 500u);
+  EXPECT_NE(render_report_html(report).find("(500 more are not;"), std::string::npos);
+  report.charts[0].marks_left_out = 0;
+  EXPECT_EQ(render_report_html(report).find("more are not;"), std::string::npos);
+}
+
 TEST(ReportHtml, SixStrategiesOf100kRunsStayUnder5MB) {
   Report report;
   report.scenario = "large";
