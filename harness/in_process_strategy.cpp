@@ -1,6 +1,7 @@
 // InProcessStrategy: every run in the strategy's own process, as a service calls a component.
 #include <malloc.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <exception>
 #include <utility>
@@ -61,6 +62,8 @@ RunOutcome InProcessStrategy::run(std::uint64_t run_index) {
   stack_run_end(run_index);
   // Setup is paid once, by the first run of this process.
   outcome.setup_ns = std::exchange(setup_ns_, 0);
+  // A crash replaces this process: the reports tell the replacement's warm-up from growth by this.
+  outcome.worker_id = static_cast<std::uint64_t>(::getpid());
   outcome.worker = sampler_->sample();
   if (smaps_run(context_, run_index)) {
     sampler_->add_smaps(outcome.worker);

@@ -35,6 +35,11 @@ struct EntryStats {
   std::optional<std::int64_t> cpu_user_ns;  // of all its processes
   std::optional<std::int64_t> cpu_system_ns;
   std::optional<std::string> stopped;  // why it stopped early (--max-failures)
+  // A soak that stops itself (--iterations auto, --duration): "settled", "max-iterations" or "duration".
+  std::optional<std::string> ended_by;
+  // In-process strategies under glibc, as the entry ended: RSS before and after malloc_trim(0).
+  std::optional<std::int64_t> trim_rss_before_bytes;
+  std::optional<std::int64_t> trim_rss_after_bytes;
 };
 
 // One (strategy, allocator) pair, in the order the soak runs them: allocators outer.

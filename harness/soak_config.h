@@ -37,6 +37,13 @@ struct SoakConfig {
   std::vector<Allocator> allocators = {Allocator::kGlibc};  // every strategy runs under each
   std::uint64_t iterations = 2000;
   std::uint64_t warmup = 200;  // runs excluded from the trend, per strategy
+  // --iterations auto / --duration: each entry stops when its verdict is settled; `iterations` is
+  // then the ceiling (--max-iterations).
+  bool iterations_auto = false;
+  std::optional<std::int64_t> duration_ms;  // --duration: the whole soak's wall-time budget
+  // --warmup not given: the analysis takes a tenth of the runs an entry did (which is `warmup`
+  // when the entry ran all its iterations, and less when it stopped early or was killed).
+  bool warmup_auto = true;
   std::uint64_t seed = 1;
   std::optional<std::uint64_t> budget_bytes_per_run;
   std::int64_t run_timeout_ms = 0;       // 0: none

@@ -111,4 +111,12 @@ std::string format_bytes(double bytes) {
 
 std::string format_signed_bytes(double bytes) { return (bytes >= 0 ? "+" : "") + format_bytes(bytes); }
 
+std::string format_count(std::uint64_t count) {
+  std::string digits = std::to_string(count);
+  for (auto at = static_cast<std::ptrdiff_t>(digits.size()) - 3; at > 0; at -= 3) {
+    digits.insert(static_cast<std::size_t>(at), ",");
+  }
+  return digits;
+}
+
 }  // namespace memsoak::harness

@@ -25,4 +25,7 @@ std::string format_bytes(double bytes);
 // The same with a sign for growth: "+4.0 KiB", "-512 B", "+0 B".
 std::string format_signed_bytes(double bytes);
 
+// "3,000", "120,000": a count with thousands separated, as in the reports' prose.
+std::string format_count(std::uint64_t count);
+
 }  // namespace memsoak::harness

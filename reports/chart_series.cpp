@@ -78,14 +78,15 @@ void thin(ChartLine& line, std::size_t points) {
 
 }  // namespace
 
-StrategyCharts build_strategy_charts(std::span<const RunRecord> records, std::size_t points_per_line) {
+StrategyCharts build_strategy_charts(std::span<const RunRecord> records, std::uint64_t warmup_runs,
+                                     std::size_t points_per_line) {
   StrategyCharts charts;
   bool warmup_seen_end = false;
   std::uint64_t replacements = 0;
   std::uint64_t replacements_left_out = 0;
   for (std::size_t i = 0; i < records.size(); ++i) {
     const RunRecord& r = records[i];
-    if (!warmup_seen_end && (r.flags & harness::kRunWarmup) == 0) {
+    if (!warmup_seen_end && r.run_index >= warmup_runs) {
       charts.first_analysed_run = r.run_index;
       warmup_seen_end = true;
     }

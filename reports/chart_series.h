@@ -25,8 +25,9 @@ inline constexpr std::size_t kChartMarks = 1000;
 std::vector<std::size_t> lttb_indices(std::span<const double> x, std::span<const double> y,
                                       std::size_t threshold);
 
-// One strategy's records (in run order) as chart lines and marks.
-StrategyCharts build_strategy_charts(std::span<const harness::RunRecord> records,
+// One strategy's records (in run order) as chart lines and marks; runs before `warmup_runs` are
+// shaded as warm-up.
+StrategyCharts build_strategy_charts(std::span<const harness::RunRecord> records, std::uint64_t warmup_runs,
                                      std::size_t points_per_line = kChartPointsPerLine);
 
 }  // namespace memsoak::reports

@@ -56,8 +56,13 @@ struct StrategyReport {
   std::optional<double> pss_mean_bytes;  // of the process that ran the workload
   std::optional<double> uss_mean_bytes;
   std::optional<double> within_worker_growth_bytes_per_run;  // recycling strategies
-  std::optional<std::string> stopped;                    // why the strategy stopped early (--max-failures)
-  std::uint64_t artifact_files = 0;                      // complete files its processes left under artifacts/
+  std::optional<std::string> stopped;       // why the strategy stopped early (--max-failures)
+  std::optional<std::string> ended_by;      // a soak that stopped itself: settled, max-iterations, duration
+  std::uint64_t warmup_runs = 0;            // runs left out of the trend at the start
+  double alpha = kSignificance;             // the level of its tests
+  std::optional<std::int64_t> bound_bytes;  // bounded: the peak a worker reaches
+  std::optional<std::int64_t> trim_released_bytes;  // in-process: RSS malloc_trim(0) gave back at the end
+  std::uint64_t artifact_files = 0;                 // complete files its processes left under artifacts/
   std::optional<std::uint64_t> stack_sample_mean_bytes;  // after warm-up; 0: every allocation
   std::uint64_t stack_samples_dropped = 0;               // lost to the tracker's full tables
   // run.json records the entry's elapsed time when it ends: without it, memsoak was killed (or is

@@ -1,7 +1,13 @@
 // Sequential stopping (see sequential.h).
 #include "reports/sequential.h"
 
+#include <fmt/format.h>
+
 #include <numbers>
+
+#include "harness/sequential_looks.h"
+#include "reports/growth.h"
+#include "reports/strategy_analysis.h"
 
 namespace memsoak::reports {
 
@@ -10,8 +16,15 @@ double look_alpha(std::size_t look) {
   return kSequentialAlpha * 6 / (std::numbers::pi * std::numbers::pi * k1 * k1);
 }
 
-LookDecision decide_at_look(const harness::RunManifest&, std::uint32_t, std::span<const harness::RunRecord>) {
-  return {false, "not implemented yet"};  // TEMPORARY: filled in by the verdict work on main
+LookDecision decide_at_look(const harness::RunManifest& manifest, std::uint32_t entry_index,
+                            std::span<const harness::RunRecord> records) {
+  const std::uint64_t runs = records.empty() ? 0 : records.back().run_index + 1;
+  const std::size_t look = harness::look_covering(runs);
+  const StrategyReport s = analyse_strategy(manifest, entry_index, records, look_alpha(look));
+  const Classification& c = s.classification;
+  return {c.verdict != Verdict::kInconclusive,
+          fmt::format("{} at look {} (alpha {:.2g}): {}", verdict_name(c.verdict), look + 1, look_alpha(look),
+                      c.reason)};
 }
 
 }  // namespace memsoak::reports

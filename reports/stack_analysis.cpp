@@ -230,7 +230,7 @@ void analyse_stacks(const harness::RunManifest& manifest, const harness::Artifac
   std::vector<EntryStacks> entries(report.strategies.size());
   for (const harness::ArtifactInfo& a : artifacts.complete) {
     if ((a.kind == "stacks" || a.kind == "runleak") && a.entry_index < entries.size()) {
-      read_entry_dumps(a, manifest.config.warmup, symbols, entries[a.entry_index]);
+      read_entry_dumps(a, report.strategies[a.entry_index].warmup_runs, symbols, entries[a.entry_index]);
     }
   }
   // Long-lived processes first: their suspects are the sites whose memory accumulates.
@@ -239,8 +239,8 @@ void analyse_stacks(const harness::RunManifest& manifest, const harness::Artifac
   std::set<std::string> accumulating;
   for (std::size_t i = 0; i < entries.size(); ++i) {
     if (!entries[i].any) continue;
-    if (suspects_from_epochs(entries[i], report.strategies[i], manifest.config.warmup, plan.epoch_runs,
-                             found[i]))
+    if (suspects_from_epochs(entries[i], report.strategies[i], report.strategies[i].warmup_runs,
+                             plan.epoch_runs, found[i]))
       long_lived_analysed = true;
     for (const LeakSuspect& l : found[i]) accumulating.insert(l.fingerprint);
   }

@@ -52,29 +52,44 @@ double mk_variance(std::size_t n_values, const std::vector<std::size_t>& tie_siz
   return variance / 18.0;
 }
 
-std::vector<double> pairwise_slopes(std::span<const double> y, bool& sampled) {
-  const std::size_t n = y.size();
-  const std::size_t pairs = n * (n - 1) / 2;
+std::size_t pairs_in(const Block& b) { return b.size() < 2 ? 0 : b.size() * (b.size() - 1) / 2; }
+
+// The slopes of every pair within a block, or a fixed-seed sample of kSampledPairs of them, each
+// pair equally likely (a block is drawn in proportion to its pairs).
+std::vector<double> pairwise_slopes(std::span<const double> y, std::span<const Block> blocks, bool& sampled) {
+  std::size_t pairs = 0;
+  for (const Block& b : blocks) pairs += pairs_in(b);
   std::vector<double> slopes;
   sampled = pairs > kExactPairsLimit;
   if (!sampled) {
     slopes.reserve(pairs);
-    for (std::size_t i = 0; i + 1 < n; ++i) {
-      for (std::size_t j = i + 1; j < n; ++j) slopes.push_back((y[j] - y[i]) / static_cast<double>(j - i));
+    for (const Block& b : blocks) {
+      for (std::size_t i = b.begin; i + 1 < b.end; ++i) {
+        for (std::size_t j = i + 1; j < b.end; ++j)
+          slopes.push_back((y[j] - y[i]) / static_cast<double>(j - i));
+      }
     }
     return slopes;
   }
+  std::vector<std::size_t> cumulative;  // pairs in blocks 0..k
+  for (const Block& b : blocks)
+    cumulative.push_back((cumulative.empty() ? 0 : cumulative.back()) + pairs_in(b));
   slopes.reserve(kSampledPairs);
   harness::SplitMix64 rng(0x5eed);
   while (slopes.size() < kSampledPairs) {
-    std::size_t i = rng.next() % n;
-    std::size_t j = rng.next() % n;
+    const std::size_t pick = rng.next() % pairs;
+    const Block& b = blocks[static_cast<std::size_t>(
+        std::upper_bound(cumulative.begin(), cumulative.end(), pick) - cumulative.begin())];
+    std::size_t i = b.begin + rng.next() % b.size();
+    std::size_t j = b.begin + rng.next() % b.size();
     if (i == j) continue;
     if (i > j) std::swap(i, j);
     slopes.push_back((y[j] - y[i]) / static_cast<double>(j - i));
   }
   return slopes;
 }
+
+std::vector<Block> whole(std::span<const double> y) { return {Block{0, y.size()}}; }
 
 // Order statistic k (0-based) of `values`, reordering them.
 double order_statistic(std::vector<double>& values, std::size_t k) {
@@ -84,24 +99,28 @@ double order_statistic(std::vector<double>& values, std::size_t k) {
 
 }  // namespace
 
-MannKendall mann_kendall(std::span<const double> y) {
+MannKendall mann_kendall(std::span<const double> y) { return mann_kendall(y, whole(y)); }
+
+MannKendall mann_kendall(std::span<const double> y, std::span<const Block> blocks) {
   MannKendall result;
-  if (y.size() < 3) return result;
-  std::vector<std::size_t> tie_sizes;
-  std::vector<std::size_t> ranks = dense_ranks(y, tie_sizes);
-  FenwickTree seen(tie_sizes.size());
-  double s = 0;
-  for (std::size_t j = 0; j < y.size(); ++j) {
-    // Earlier values below y[j] count +1, above it -1.
-    auto below = static_cast<double>(seen.prefix_count(ranks[j] - 1));
-    auto not_above = static_cast<double>(seen.prefix_count(ranks[j]));
-    auto above = static_cast<double>(j) - not_above;
-    s += below - above;
-    seen.add(ranks[j]);
+  for (const Block& b : blocks) {
+    if (b.size() < 3) continue;
+    std::span<const double> part = y.subspan(b.begin, b.size());
+    std::vector<std::size_t> tie_sizes;
+    std::vector<std::size_t> ranks = dense_ranks(part, tie_sizes);
+    FenwickTree seen(tie_sizes.size());
+    for (std::size_t j = 0; j < part.size(); ++j) {
+      // Earlier values below part[j] count +1, above it -1.
+      auto below = static_cast<double>(seen.prefix_count(ranks[j] - 1));
+      auto not_above = static_cast<double>(seen.prefix_count(ranks[j]));
+      auto above = static_cast<double>(j) - not_above;
+      result.s += below - above;
+      seen.add(ranks[j]);
+    }
+    result.variance += mk_variance(part.size(), tie_sizes);
   }
-  result.s = s;
-  result.variance = mk_variance(y.size(), tie_sizes);
   if (result.variance <= 0) return result;
+  const double s = result.s;
   double sd = std::sqrt(result.variance);
   result.z = s > 0 ? (s - 1) / sd : s < 0 ? (s + 1) / sd : 0.0;
   result.p_value = std::erfc(std::fabs(result.z) / std::sqrt(2.0));
@@ -109,25 +128,35 @@ MannKendall mann_kendall(std::span<const double> y) {
 }
 
 TrendEstimate theil_sen(std::span<const double> y, double confidence) {
+  return theil_sen(y, whole(y), confidence, confidence);
+}
+
+TrendEstimate theil_sen(std::span<const double> y, std::span<const Block> blocks, double confidence,
+                        double decision_confidence) {
   TrendEstimate estimate;
-  const std::size_t n = y.size();
-  if (n < 2) return estimate;
-  std::vector<double> slopes = pairwise_slopes(y, estimate.sampled);
-  const double total_pairs = static_cast<double>(n) * static_cast<double>(n - 1) / 2.0;
+  std::size_t pairs = 0;
+  for (const Block& b : blocks) pairs += pairs_in(b);
+  if (pairs == 0) return estimate;
+  std::vector<double> slopes = pairwise_slopes(y, blocks, estimate.sampled);
+  const double total_pairs = static_cast<double>(pairs);
   const double last = static_cast<double>(slopes.size() - 1);
 
   // Sen (1968): the interval is bounded by the slopes of 1-based ranks (N - C)/2 and
   // (N + C)/2 + 1 among the N pairwise slopes, with C = z * sqrt(Var S). With a sample of M
   // slopes, rank r of N maps to the same relative position among the M.
-  MannKendall mk = mann_kendall(y);
-  double c = normal_quantile(0.5 + confidence / 2.0) * std::sqrt(std::max(mk.variance, 0.0));
+  const double sd = std::sqrt(std::max(mann_kendall(y, blocks).variance, 0.0));
   auto slope_of_rank = [&](double rank) {
     double position = (std::round(rank) - 1.0) / std::max(total_pairs - 1.0, 1.0);
     return order_statistic(slopes,
                            static_cast<std::size_t>(std::llround(std::clamp(position, 0.0, 1.0) * last)));
   };
-  estimate.ci_low = slope_of_rank((total_pairs - c) / 2.0);
-  estimate.ci_high = slope_of_rank((total_pairs + c) / 2.0 + 1.0);
+  auto interval = [&](double level, double& low, double& high) {
+    const double c = normal_quantile(0.5 + level / 2.0) * sd;
+    low = slope_of_rank((total_pairs - c) / 2.0);
+    high = slope_of_rank((total_pairs + c) / 2.0 + 1.0);
+  };
+  interval(confidence, estimate.ci_low, estimate.ci_high);
+  interval(decision_confidence, estimate.decision_low, estimate.decision_high);
   // The median, in place (a copy of a million slopes per series showed in the profile of a
   // 100,000-run report): the mean of the two middle slopes when their count is even.
   const std::size_t middle = slopes.size() / 2;
@@ -138,8 +167,9 @@ TrendEstimate theil_sen(std::span<const double> y, double confidence) {
     estimate.slope = (estimate.slope + below) / 2.0;
   }
 
-  std::vector<double> residual_levels(n);
-  for (std::size_t i = 0; i < n; ++i) residual_levels[i] = y[i] - estimate.slope * static_cast<double>(i);
+  std::vector<double> residual_levels(y.size());
+  for (std::size_t i = 0; i < y.size(); ++i)
+    residual_levels[i] = y[i] - estimate.slope * static_cast<double>(i);
   estimate.intercept = quantile(residual_levels, 0.5);
   return estimate;
 }

@@ -364,8 +364,8 @@ TEST(ExternalWorkerSoak, PythonRerankerLeakGrowsItsRssAndTheCleanOneDoesNot) {
   std::vector<double> leaking = rss_series(python_worker("--leak"), kRuns, kWarmupRuns);
   std::vector<double> clean = rss_series(python_worker(), kRuns, kWarmupRuns);
   auto verdict = [](const std::vector<double>& rss) {
-    return reports::classify(std::nullopt, reports::analyse_series(rss, reports::kRssNoiseFloorBytes),
-                             rss.size());
+    return reports::classify(
+        std::nullopt, reports::analyse_series(rss, reports::rss_series(reports::kSignificance)), rss.size());
   };
   reports::Classification leak = verdict(leaking), stable = verdict(clean);
   EXPECT_EQ(leak.verdict, reports::Verdict::kLeak) << leak.reason;

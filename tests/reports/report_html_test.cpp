@@ -64,7 +64,7 @@ TEST(StrategyCharts, MarkWarmUpReplacementsAndFailures) {
     std::uint32_t flags = (i < 10 ? harness::kRunWarmup : 0u) | (i == 42 ? harness::kRunFailed : 0u);
     records.push_back(record(i, 1 + i / 25, flags));  // a new worker every 25 runs
   }
-  StrategyCharts c = build_strategy_charts(records);
+  StrategyCharts c = build_strategy_charts(records, 10);
   EXPECT_EQ(c.first_analysed_run, 10u);
   EXPECT_FALSE(c.process_per_run);
   EXPECT_EQ(c.replacements, (std::vector<std::uint64_t>{25, 50, 75}));
@@ -78,7 +78,7 @@ TEST(StrategyCharts, MarkWarmUpReplacementsAndFailures) {
 TEST(StrategyCharts, AProcessPerRunIsNotMarkedRunByRun) {
   std::vector<harness::RunRecord> records;
   for (std::uint64_t i = 0; i < 50; ++i) records.push_back(record(i, 100 + i));
-  StrategyCharts c = build_strategy_charts(records);
+  StrategyCharts c = build_strategy_charts(records, 10);
   EXPECT_TRUE(c.process_per_run);
   EXPECT_TRUE(c.replacements.empty());
   EXPECT_EQ(c.marks_left_out, 0u);
@@ -87,7 +87,7 @@ TEST(StrategyCharts, AProcessPerRunIsNotMarkedRunByRun) {
 TEST(StrategyCharts, LongSoaksAreThinnedToTheLineBudget) {
   std::vector<harness::RunRecord> records;
   for (std::uint64_t i = 0; i < 100'000; ++i) records.push_back(record(i, 1));
-  StrategyCharts c = build_strategy_charts(records);
+  StrategyCharts c = build_strategy_charts(records, 10);
   EXPECT_EQ(c.rss.x.size(), kChartPointsPerLine);
   EXPECT_EQ(c.rss.x.front(), 0.0);
   EXPECT_EQ(c.rss.x.back(), 99'999.0);
@@ -129,7 +129,7 @@ Report hostile_report() {
   s.analysed_runs = 90;
   s.classification = {Verdict::kLeak, "grows <fast>"};
   report.strategies.push_back(s);
-  report.charts.push_back(build_strategy_charts({}));
+  report.charts.push_back(build_strategy_charts({}, 0));
   report.stacks_sampled = true;
   LeakSuspect l;
   l.strategy = "in-process";
@@ -196,7 +196,7 @@ TEST(ReportHtml, MarksBeyondTheCapAreSaid) {
   std::vector<harness::RunRecord> records;
   for (std::uint64_t i = 0; i < 3000; ++i) records.push_back(record(i, 1, i % 2 ? harness::kRunFailed : 0u));
   Report report = hostile_report();
-  report.charts[0] = build_strategy_charts(records);
+  report.charts[0] = build_strategy_charts(records, 0);
   ASSERT_EQ(report.charts[0].marks_left_out, 500u);
   EXPECT_NE(render_report_html(report).find("(500 more are not;"), std::string::npos);
   report.charts[0].marks_left_out = 0;
@@ -217,7 +217,7 @@ TEST(ReportHtml, SixStrategiesOf100kRunsStayUnder5MB) {
     StrategyReport sr;
     sr.strategy = "s" + std::to_string(s);
     report.strategies.push_back(sr);
-    report.charts.push_back(build_strategy_charts(records));
+    report.charts.push_back(build_strategy_charts(records, 0));
   }
   const std::string page = render_report_html(report);
   EXPECT_LT(page.size(), 5'000'000u);

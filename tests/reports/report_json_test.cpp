@@ -27,8 +27,8 @@ Report sample_report() {
     heap[i] = 1e6 + 4104.0 * static_cast<double>(i);
     rss[i] = 8192.0 * 1024 + 4096.0 * static_cast<double>(i);
   }
-  leaking.heap = analyse_series(heap, kHeapNoiseFloorBytes);
-  leaking.rss = analyse_series(rss, kRssNoiseFloorBytes);
+  leaking.heap = analyse_series(heap, heap_series(kSignificance));
+  leaking.rss = analyse_series(rss, rss_series(kSignificance));
   leaking.classification = classify(leaking.heap, *leaking.rss, leaking.analysed_runs);
   leaking.rss_peak_bytes = 15'777'792;
   leaking.rss_first_bytes = 8'388'608;
