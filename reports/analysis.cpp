@@ -86,6 +86,7 @@ Report analyse_run_directory(const fs::path& run_dir) {
   report.leak = manifest.config.leak;
   report.warmup = manifest.config.warmup;
   report.planned_runs = manifest.config.iterations;
+  report.iterations_auto = manifest.config.iterations_auto;
   report.budget_bytes_per_run = manifest.config.budget_bytes_per_run;
   report.interrupted_by_signal = manifest.interrupted_by_signal;
   // Strategies are independent: they are analysed on as many threads as there are cores (a

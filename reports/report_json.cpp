@@ -31,7 +31,14 @@ nlohmann::ordered_json trend_detail(const std::optional<SeriesGrowth>& g) {
           {"mann_kendall_p", g->mann_kendall.p_value},
           {"grows", g->grows},
           {"last_third_slope_bytes_per_run", g->tail_trend.slope},
-          {"last_third_grows", g->tail_grows}};
+          {"last_third_grows", g->tail_grows},
+          {"decision_interval", {g->trend.decision_low, g->trend.decision_high}},
+          {"floor_bytes", g->floor_bytes},
+          {"noise_bytes", g->noise_bytes},
+          {"rises", g->rises},
+          {"rise_bytes", g->rise_bytes},
+          {"onset_run", or_null(g->onset_run)},
+          {"slope_over_all_runs_bytes_per_run", or_null(g->overall_slope)}};
 }
 
 nlohmann::ordered_json strategy_to_json(const StrategyReport& s) {
@@ -65,6 +72,12 @@ nlohmann::ordered_json strategy_to_json(const StrategyReport& s) {
       {"footprint_pss_peak_bytes", or_null(s.footprint_pss_peak_bytes)},
       {"within_worker_growth_bytes_per_run", or_null(s.within_worker_growth_bytes_per_run)},
       {"stopped", or_null(s.stopped)},
+      {"finished", s.finished},
+      {"ended_by", or_null(s.ended_by)},
+      {"warmup_runs", s.warmup_runs},
+      {"significance", s.alpha},
+      {"bound_bytes", or_null(s.bound_bytes)},
+      {"trim_released_bytes", or_null(s.trim_released_bytes)},
       {"artifact_files", s.artifact_files},
       {"stack_sample_mean_bytes", or_null(s.stack_sample_mean_bytes)},
       {"stack_samples_dropped", s.stack_samples_dropped},
@@ -127,6 +140,8 @@ nlohmann::ordered_json report_to_json(const Report& report) {
       {"workload", report.workload},
       {"leak", report.leak},
       {"warmup", report.warmup},
+      {"planned_runs", report.planned_runs},
+      {"iterations_auto", report.iterations_auto},
       {"budget_bytes_per_run", or_null(report.budget_bytes_per_run)},
       {"budget_violations", budget_violations(report)},
       {"interrupted_by_signal", or_null(report.interrupted_by_signal)},

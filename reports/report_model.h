@@ -66,7 +66,7 @@ struct StrategyReport {
   std::optional<std::uint64_t> stack_sample_mean_bytes;  // after warm-up; 0: every allocation
   std::uint64_t stack_samples_dropped = 0;               // lost to the tracker's full tables
   // run.json records the entry's elapsed time when it ends: without it, memsoak was killed (or is
-  // still running) before the entry finished. Not in report.json.
+  // still running) before the entry finished.
   bool finished = true;
 };
 
@@ -137,7 +137,8 @@ struct Report {
   std::string workload;
   std::string leak;
   std::uint64_t warmup = 0;
-  std::uint64_t planned_runs = 0;  // --iterations, per strategy
+  std::uint64_t planned_runs = 0;  // --iterations (the ceiling when it is auto), per strategy
+  bool iterations_auto = false;    // each strategy stopped when its verdict was settled
   std::optional<std::uint64_t> budget_bytes_per_run;
   std::optional<int> interrupted_by_signal;  // the soak was stopped early by SIGINT/SIGTERM
   std::uint64_t skipped_artifact_files = 0;  // partial or truncated artifact files (a crash left them)

@@ -271,6 +271,17 @@ StrategyReport analyse_strategy(const harness::RunManifest& manifest, std::uint3
   fill_costs(s, records, entry.stats);
   fill_sharing(s, sel.analysed);
   classify_recycling(s, entry.strategy, sel, heap, rss, alpha);
+  // The trim probe: what glibc was holding at the end that malloc_trim(0) gave back. A retention
+  // it explains is memory the allocator keeps, not memory the workload holds.
+  if (entry.stats.trim_rss_before_bytes && entry.stats.trim_rss_after_bytes) {
+    s.trim_released_bytes = *entry.stats.trim_rss_before_bytes - *entry.stats.trim_rss_after_bytes;
+    if (s.classification.verdict == Verdict::kRetention) {
+      s.classification.reason +=
+          fmt::format("; malloc_trim(0) at the end gave back {} of {} RSS",
+                      harness::format_bytes(static_cast<double>(*s.trim_released_bytes)),
+                      harness::format_bytes(static_cast<double>(*entry.stats.trim_rss_before_bytes)));
+    }
+  }
   return s;
 }
 
