@@ -16,11 +16,13 @@
 #include "harness/run_directory.h"
 #include "harness/run_manifest.h"
 #include "harness/runner.h"
+#include "harness/sequential_looks.h"
 #include "harness/stack_sampling.h"
 #include "harness/strategy.h"
 #include "harness/units.h"
 #include "reports/analysis.h"
 #include "reports/budget_gate.h"
+#include "reports/sequential.h"
 #include "reports/writer.h"
 #include "scenarios/workloads.h"
 #include "tools/commands.h"
@@ -35,15 +37,24 @@ namespace fs = std::filesystem;
 constexpr const char* kDefaultWorkload = "reranker";
 constexpr const char* kDefaultWorkloadLeak = "model-registry";
 
+constexpr std::uint64_t kDefaultIterations = 2000;
+// The ceiling of a strategy under --iterations auto: about a minute of the reranker's tiny model,
+// and enough for the test at its looks to settle all but the slowest growth.
+constexpr std::uint64_t kDefaultMaxIterations = 20'000;
+// Under --duration the time is the limit that matters; the ceiling only bounds samples.bin.
+constexpr std::uint64_t kDefaultMaxIterationsWithDuration = 1'000'000;
+
 struct RunArgs {
   std::optional<std::string> workload;
   std::optional<std::string> leak;  // default: model-registry for the default scenario, else none
   std::optional<std::string> model;
   std::string preset = "tiny";
   std::string strategies = "in-process,fork,zygote,recycle:100";
-  std::string iterations = "2000";
-  std::optional<std::string> warmup;  // default: a tenth of the iterations
-  std::optional<std::string> out;     // default: memsoak-out/<UTC time>
+  std::optional<std::string> iterations;      // N or auto; default: kDefaultIterations
+  std::optional<std::string> max_iterations;  // the ceiling under auto
+  std::optional<std::string> duration;        // the whole soak's time; implies auto
+  std::optional<std::string> warmup;          // default: a tenth of the iterations
+  std::optional<std::string> out;             // default: memsoak-out/<UTC time>
   std::optional<std::string> budget;
   std::string seed = "1";
   std::string allocators = "glibc";
@@ -174,17 +185,59 @@ harness::StackOptions parse_stack_options(const RunArgs& args) {
   return stacks;
 }
 
-harness::SoakConfig make_soak_config(const RunArgs& args, const std::vector<std::string>& argv) {
-  harness::SoakConfig config;
-  config.strategies = harness::parse_strategy_list(args.strategies);
-  config.iterations = harness::parse_count(args.iterations, "--iterations");
-  if (config.iterations == 0)
-    throw InputError(fmt::format("--iterations '{}': must be at least 1", args.iterations));
+// --iterations, --max-iterations, --duration and --warmup: a fixed length, or auto (with its
+// ceiling and maybe a time budget). Contradicting combinations are refused, not resolved.
+void parse_length(const RunArgs& args, harness::SoakConfig& config) {
+  const bool fixed = args.iterations && *args.iterations != "auto";
+  if (args.duration) {
+    if (fixed) {
+      throw InputError(fmt::format(
+          "--duration '{}': cannot go with a fixed --iterations ({}); drop one, or use --iterations auto",
+          *args.duration, *args.iterations));
+    }
+    config.duration_ms = harness::parse_duration_ms(*args.duration, "--duration");
+    if (*config.duration_ms == 0)
+      throw InputError(fmt::format("--duration '{}': must be above 0", *args.duration));
+  }
+  config.iterations_auto = !fixed && (args.iterations || args.duration);
+  if (!config.iterations_auto) {
+    if (args.max_iterations) {
+      throw InputError(fmt::format("--max-iterations '{}': applies only with --iterations auto or --duration",
+                                   *args.max_iterations));
+    }
+    config.iterations = kDefaultIterations;
+    if (args.iterations) {
+      try {
+        config.iterations = harness::parse_count(*args.iterations, "--iterations");
+      } catch (const InputError&) {
+        throw InputError(fmt::format("--iterations '{}': must be a whole number or auto", *args.iterations));
+      }
+    }
+    if (config.iterations == 0)
+      throw InputError(fmt::format("--iterations '{}': must be at least 1", *args.iterations));
+  } else if (args.max_iterations) {
+    config.iterations = harness::parse_count(*args.max_iterations, "--max-iterations");
+    if (config.iterations < harness::kFirstLookRuns) {
+      throw InputError(fmt::format("--max-iterations '{}': must be at least {} (the first look)",
+                                   *args.max_iterations, harness::kFirstLookRuns));
+    }
+  } else {
+    config.iterations = config.duration_ms ? kDefaultMaxIterationsWithDuration : kDefaultMaxIterations;
+  }
+  if (config.iterations_auto && args.warmup)
+    throw InputError("--warmup: with --iterations auto the warm-up is a tenth of the runs done");
+  config.warmup_auto = !args.warmup;
   config.warmup = args.warmup ? harness::parse_count(*args.warmup, "--warmup") : config.iterations / 10;
   if (config.warmup >= config.iterations) {
     throw InputError(
         fmt::format("--warmup '{}': must be below --iterations ({})", config.warmup, config.iterations));
   }
+}
+
+harness::SoakConfig make_soak_config(const RunArgs& args, const std::vector<std::string>& argv) {
+  harness::SoakConfig config;
+  config.strategies = harness::parse_strategy_list(args.strategies);
+  parse_length(args, config);
   config.seed = harness::parse_count(args.seed, "--seed");
   if (args.budget) config.budget_bytes_per_run = harness::parse_size(*args.budget, "--budget");
   config.allocators = harness::parse_allocator_list(args.allocators);
@@ -286,6 +339,20 @@ int soak_and_report(const RunArgs& args, const harness::SoakConfig& config,
 
   harness::SoakOptions options;
   options.show_progress = !args.quiet && harness::ProgressBar::is_terminal(stderr);
+  // The test at each look is the reports' (the harness knows no statistics); its reason goes to
+  // run.log, and to the terminal over the progress bar the entry process draws.
+  options.settled = [&run_dir, quiet = args.quiet, bar = options.show_progress](
+                        const harness::RunManifest& manifest, std::uint32_t entry,
+                        std::span<const harness::RunRecord> records) {
+    reports::LookDecision decision = reports::decide_at_look(manifest, entry, records);
+    if (decision.settled) {
+      const std::string line = fmt::format("{}: settled after {} runs: {}",
+                                           manifest.entries.at(entry).label(), records.size(), decision.why);
+      harness::append_run_log(run_dir, line);
+      if (!quiet) std::cerr << (bar ? "\r\033[K" : "") << "memsoak: " << line << '\n';
+    }
+    return decision.settled;
+  };
   if (!args.quiet)
     std::cerr << fmt::format("memsoak: soaking {} into {}\n", config.scenario, run_dir.string());
   harness::SoakResult result = harness::run_soak(config, source, run_dir, options);
@@ -345,8 +412,14 @@ std::function<int()> add_run_command(CLI::App& app, const std::vector<std::strin
   cmd->add_option("--preset", args->preset, "generated reranker model: tiny, small, minilm-l6")
       ->capture_default_str();
   cmd->add_option("--strategy", args->strategies, "comma-separated strategies")->capture_default_str();
-  cmd->add_option("--iterations", args->iterations, "runs per strategy")->capture_default_str();
-  cmd->add_option("--warmup", args->warmup, "runs left out of the trend (default: a tenth)");
+  cmd->add_option("--iterations", args->iterations,
+                  "N|auto: runs per strategy, or auto: until its verdict is settled (default: 2000)");
+  cmd->add_option(
+      "--max-iterations", args->max_iterations,
+      "with auto: most runs per strategy, at least 100 (default: 20000; with --duration 1000000)");
+  cmd->add_option("--duration", args->duration,
+                  "TIME (90s, 10m, 2h) for the whole soak, shared equally among strategies; implies auto");
+  cmd->add_option("--warmup", args->warmup, "runs left out of the trend (default: a tenth; not with auto)");
   cmd->add_option("--out", args->out, "run directory (default: memsoak-out/<UTC time>)");
   cmd->add_option("--budget", args->budget, "fail (exit 1) on growth above SIZE per run, e.g. 1KiB");
   cmd->add_option("--seed", args->seed, "seed of the workload's inputs")->capture_default_str();

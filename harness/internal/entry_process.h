@@ -23,6 +23,9 @@ struct EntryTask {
   SoakOptions options;
   int result_fd = -1;
   int heartbeat_fd = -1;
+  int control_fd = -1;  // the supervisor's answers at looks (entry_protocol.h); -1 without auto
+  // Under --duration: CLOCK_MONOTONIC time (ns) after which the entry does no further run; 0: none.
+  std::int64_t deadline_ns = 0;
 };
 
 // Runs the entry and exits the process with 0 (its result was delivered) or 1. Never returns.
