@@ -16,7 +16,6 @@
 #include "harness/run_directory.h"
 #include "harness/run_manifest.h"
 #include "harness/runner.h"
-#include "harness/sequential_looks.h"
 #include "harness/stack_sampling.h"
 #include "harness/strategy.h"
 #include "harness/units.h"
@@ -27,6 +26,7 @@
 #include "scenarios/workloads.h"
 #include "tools/commands.h"
 #include "tools/scenario_file.h"
+#include "tools/soak_length.h"
 
 namespace memsoak::tools {
 namespace {
@@ -36,13 +36,6 @@ namespace fs = std::filesystem;
 // one alive, under the default strategies (in-process, fork, zygote, recycle:100).
 constexpr const char* kDefaultWorkload = "reranker";
 constexpr const char* kDefaultWorkloadLeak = "model-registry";
-
-constexpr std::uint64_t kDefaultIterations = 2000;
-// The ceiling of a strategy under --iterations auto: about a minute of the reranker's tiny model,
-// and enough for the test at its looks to settle all but the slowest growth.
-constexpr std::uint64_t kDefaultMaxIterations = 20'000;
-// Under --duration the time is the limit that matters; the ceiling only bounds samples.bin.
-constexpr std::uint64_t kDefaultMaxIterationsWithDuration = 1'000'000;
 
 struct RunArgs {
   std::optional<std::string> workload;
@@ -185,59 +178,10 @@ harness::StackOptions parse_stack_options(const RunArgs& args) {
   return stacks;
 }
 
-// --iterations, --max-iterations, --duration and --warmup: a fixed length, or auto (with its
-// ceiling and maybe a time budget). Contradicting combinations are refused, not resolved.
-void parse_length(const RunArgs& args, harness::SoakConfig& config) {
-  const bool fixed = args.iterations && *args.iterations != "auto";
-  if (args.duration) {
-    if (fixed) {
-      throw InputError(fmt::format(
-          "--duration '{}': cannot go with a fixed --iterations ({}); drop one, or use --iterations auto",
-          *args.duration, *args.iterations));
-    }
-    config.duration_ms = harness::parse_duration_ms(*args.duration, "--duration");
-    if (*config.duration_ms == 0)
-      throw InputError(fmt::format("--duration '{}': must be above 0", *args.duration));
-  }
-  config.iterations_auto = !fixed && (args.iterations || args.duration);
-  if (!config.iterations_auto) {
-    if (args.max_iterations) {
-      throw InputError(fmt::format("--max-iterations '{}': applies only with --iterations auto or --duration",
-                                   *args.max_iterations));
-    }
-    config.iterations = kDefaultIterations;
-    if (args.iterations) {
-      try {
-        config.iterations = harness::parse_count(*args.iterations, "--iterations");
-      } catch (const InputError&) {
-        throw InputError(fmt::format("--iterations '{}': must be a whole number or auto", *args.iterations));
-      }
-    }
-    if (config.iterations == 0)
-      throw InputError(fmt::format("--iterations '{}': must be at least 1", *args.iterations));
-  } else if (args.max_iterations) {
-    config.iterations = harness::parse_count(*args.max_iterations, "--max-iterations");
-    if (config.iterations < harness::kFirstLookRuns) {
-      throw InputError(fmt::format("--max-iterations '{}': must be at least {} (the first look)",
-                                   *args.max_iterations, harness::kFirstLookRuns));
-    }
-  } else {
-    config.iterations = config.duration_ms ? kDefaultMaxIterationsWithDuration : kDefaultMaxIterations;
-  }
-  if (config.iterations_auto && args.warmup)
-    throw InputError("--warmup: with --iterations auto the warm-up is a tenth of the runs done");
-  config.warmup_auto = !args.warmup;
-  config.warmup = args.warmup ? harness::parse_count(*args.warmup, "--warmup") : config.iterations / 10;
-  if (config.warmup >= config.iterations) {
-    throw InputError(
-        fmt::format("--warmup '{}': must be below --iterations ({})", config.warmup, config.iterations));
-  }
-}
-
 harness::SoakConfig make_soak_config(const RunArgs& args, const std::vector<std::string>& argv) {
   harness::SoakConfig config;
   config.strategies = harness::parse_strategy_list(args.strategies);
-  parse_length(args, config);
+  apply_soak_length({args.iterations, args.max_iterations, args.duration, args.warmup}, config);
   config.seed = harness::parse_count(args.seed, "--seed");
   if (args.budget) config.budget_bytes_per_run = harness::parse_size(*args.budget, "--budget");
   config.allocators = harness::parse_allocator_list(args.allocators);
