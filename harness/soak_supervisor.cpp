@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <exception>
 #include <fstream>
 #include <limits>
 #include <system_error>
@@ -268,6 +269,7 @@ SoakSupervisor::EntryProgress SoakSupervisor::supervise(std::uint32_t index, std
     std::int64_t run_started_ns = monotonic_ns();
     std::int64_t watchdog_ms = setup_watchdog_ms(config);
     std::string lost;  // why the process's current run was lost, if it was
+    std::exception_ptr failed_look;
     for (;;) {
       Heartbeat heartbeat;
       int sig = 0;
@@ -279,9 +281,15 @@ SoakSupervisor::EntryProgress SoakSupervisor::supervise(std::uint32_t index, std
             entry.records.push_back(heartbeat.record);
             // The entry process waits for an answer at a look, and at a look only.
             if (look_at(entry.next_run)) {
-              const bool settled = settled_at_look(index, entry);
+              bool settled = false;
+              try {
+                settled = settled_at_look(index, entry);
+              } catch (...) {
+                // Thrown once the entry process has ended and been reaped, as other failures are.
+                failed_look = std::current_exception();
+              }
               if (settled) entry.stats.ended_by = "settled";
-              process.answer(settled ? kStop : kContinue);
+              process.answer(settled || failed_look ? kStop : kContinue);
             }
           }
         }
@@ -303,6 +311,7 @@ SoakSupervisor::EntryProgress SoakSupervisor::supervise(std::uint32_t index, std
                       result.magic == EntryResult{}.magic;
     int status = process.reap(entry.stats);
     reap_orphans();
+    if (failed_look) std::rethrow_exception(failed_look);
     if (got_result) {
       if (result.status == EntryResult::kInputError) throw InputError(result.message);
       if (result.status == EntryResult::kHarnessError) {
@@ -351,6 +360,7 @@ SoakSupervisor::EntryProgress SoakSupervisor::supervise(std::uint32_t index, std
     }
   }
   entry.stats.completed_runs = entry.next_run;
+  if (entry.stats.stopped) entry.stats.ended_by.reset();  // --max-failures is the reason, not the look
   if (config.iterations_auto && !entry.stats.ended_by && !entry.stats.stopped && entry.signal == 0 &&
       entry.next_run >= config.iterations)
     entry.stats.ended_by = "max-iterations";

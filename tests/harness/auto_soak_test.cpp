@@ -125,6 +125,17 @@ TEST_F(AutoSoak, ALostRunCountsAndTheSupervisorTakesItsLook) {
   EXPECT_EQ(records_of(0).size(), 150u);
 }
 
+// A test that fails at a look stops the entry like a settled one, then fails the soak as a harness
+// error once the entry's process has ended.
+TEST_F(AutoSoak, ALookThatThrowsFailsTheSoak) {
+  SoakOptions options;
+  options.settled = [](const RunManifest&, std::uint32_t, std::span<const RunRecord>) -> bool {
+    throw std::runtime_error("the test at the look failed");
+  };
+  EXPECT_THROW(soak("in-process", 2000, options), std::runtime_error);
+  EXPECT_EQ(records_of(0).size(), 100u);
+}
+
 TEST_F(AutoSoak, DurationIsSharedAmongEntriesAndEndsThem) {
   const auto t0 = std::chrono::steady_clock::now();
   soak("in-process,fork", 1'000'000, SoakOptions{}, kNoCrash, /*sleep_ms=*/5, /*duration_ms=*/1000);
