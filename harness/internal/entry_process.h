@@ -1,6 +1,7 @@
 // The body of an entry's process: sets its strategy up, runs the entry's runs from `first_run`
-// on, appends a record per run to samples.bin, and reports to the supervisor through the two
-// pipes of internal/entry_protocol.h.
+// on, appends a record per run to samples.bin, and reports to the supervisor through the pipes
+// of internal/entry_protocol.h; under --iterations auto it waits for the supervisor's answer at
+// each look and stops by itself at its deadline.
 #pragma once
 
 #include <cstdint>
