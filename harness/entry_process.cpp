@@ -9,11 +9,14 @@
 
 #include "harness/artifacts.h"
 #include "harness/errors.h"
+#include "harness/internal/child_protocol.h"
+#include "harness/internal/clock.h"
 #include "harness/internal/entry_protocol.h"
 #include "harness/progress.h"
 #include "harness/run_directory.h"
 #include "harness/sample_file.h"
 #include "harness/sampler.h"
+#include "harness/sequential_looks.h"
 #include "harness/stack_sampling.h"
 #include "harness/stop_signals.h"
 
@@ -35,9 +38,30 @@ class ArtifactCount {
 };
 
 void send_heartbeat(const EntryTask& task, std::uint64_t run_index, const EntryResult& result,
-                    const ArtifactCount& artifacts, bool& main_gone) {
-  Heartbeat heartbeat{run_index, result.failures, artifacts.total()};
+                    const ArtifactCount& artifacts, bool& main_gone, const RunRecord& record = {}) {
+  Heartbeat heartbeat{run_index, result.failures, artifacts.total(), record};
   main_gone = ::write(task.heartbeat_fd, &heartbeat, sizeof heartbeat) != sizeof heartbeat;
+}
+
+// At a look: waits for the supervisor's answer. Anything but kContinue, its end of the pipe
+// closed included, stops the entry.
+bool supervisor_says_continue(const EntryTask& task) {
+  char answer = 0;
+  return read_exactly(task.control_fd, &answer, 1, 0) == ReadStatus::kOk && answer == kContinue;
+}
+
+// Whether the entry ends after run `run_index` under --iterations auto (and says why in `result`).
+bool auto_entry_ends(const EntryTask& task, std::uint64_t run_index, EntryResult& result) {
+  if (!task.manifest->config.iterations_auto) return false;
+  if (look_at(run_index + 1) && !supervisor_says_continue(task)) {
+    result.end = EntryResult::kStopped;
+    return true;
+  }
+  if (task.deadline_ns > 0 && monotonic_ns() >= task.deadline_ns) {
+    result.end = EntryResult::kDeadline;
+    return true;
+  }
+  return false;
 }
 
 // The loop of one entry, from `first_run` on.
@@ -55,28 +79,34 @@ void entry_loop(const EntryTask& task, EntryResult& result) {
   // The processes that run a native workload sample allocation stacks: this one (in-process) or
   // its forked children, which inherit the sampler's state.
   if (task.source->in_memsoak()) start_stack_sampling(config);
-  progress.begin(entry.label(), config.iterations);
+  // Under auto the bar's total is the ceiling; the label says that it may end sooner.
+  progress.begin(config.iterations_auto ? entry.label() + " (auto)" : entry.label(), config.iterations);
   strategy->start();
   bool main_gone = false;
   send_heartbeat(task, Heartbeat::kSetUp, result, artifacts, main_gone);
   for (std::uint64_t i = task.first_run; i < config.iterations && !main_gone; ++i) {
     RunOutcome outcome = strategy->run(i);
     artifacts.add_child(outcome.artifacts);
-    RunRecord record = make_run_record(task.index, i, config.warmup, outcome);
+    RunRecord record = make_run_record(task.index, i, record_warmup(config), outcome);
     record.harness_rss_bytes = self.rss_bytes();
     samples.append(record);
     if (!outcome.ok) {
       ++result.failures;
       append_run_log(task.run_dir, fmt::format("{} run {}: failed: {}", entry.label(), i, outcome.failure));
     }
-    send_heartbeat(task, i, result, artifacts, main_gone);
+    send_heartbeat(task, i, result, artifacts, main_gone, record);
     progress.update(i + 1, outcome.worker.rss_bytes);
     if (config.max_failures > 0 && result.failures >= config.max_failures) {
       result.status = EntryResult::kMaxFailures;
       break;
     }
+    if (!main_gone && auto_entry_ends(task, i, result)) break;
   }
   strategy->stop();
+  if (std::optional<TrimProbe> probe = strategy->trim_probe()) {
+    result.trim_rss_before_bytes = probe->rss_before_bytes;
+    result.trim_rss_after_bytes = probe->rss_after_bytes;
+  }
   progress.end();
   result.artifacts = artifacts.total();
 }
@@ -109,6 +139,8 @@ StrategyContext make_strategy_context(const RunManifest& manifest, std::uint32_t
   context.run_timeout_ms = config.run_timeout_ms;
   context.memory_limit_bytes = config.memory_limit_bytes;
   context.seed = config.seed;
+  const Allocator allocator = manifest.entries.at(index).allocator;
+  context.glibc_malloc = allocator == Allocator::kGlibc || allocator == Allocator::kGlibcArena2;
   if (source.in_memsoak()) context.spawn = SpawnInvocation{std::filesystem::absolute(run_dir), index, 0};
   context.worker_log_path = (run_dir / "run.log").string();
   if (source.kind == WorkloadSource::Kind::kExternal && config.exec_tracker) {
@@ -137,7 +169,8 @@ int run_entry_invocation(const EntryInvocation& invocation, const SourceResolver
   StopSignals::become_entry_process();
   // Inherited without close-on-exec (dup2 clears it): set it again so that spawned runs and
   // workers do not hold the main process's pipes open.
-  for (int fd : {EntryInvocation::kResultFd, EntryInvocation::kHeartbeatFd}) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  for (int fd : {EntryInvocation::kResultFd, EntryInvocation::kHeartbeatFd, EntryInvocation::kControlFd})
+    ::fcntl(fd, F_SETFD, FD_CLOEXEC);
   RunManifest manifest = manifest_for(invocation.run_dir, invocation.entry_index);
   WorkloadSource source = resolve(manifest);
   internal::EntryTask task;
@@ -150,6 +183,8 @@ int run_entry_invocation(const EntryInvocation& invocation, const SourceResolver
   task.options.show_progress = invocation.show_progress;
   task.result_fd = EntryInvocation::kResultFd;
   task.heartbeat_fd = EntryInvocation::kHeartbeatFd;
+  task.control_fd = EntryInvocation::kControlFd;
+  task.deadline_ns = invocation.deadline_ns;
   internal::run_entry_process(task);
 }
 

@@ -120,34 +120,6 @@ struct ChildPlan {
   ::_exit(127);
 }
 
-// Blocks SIGPIPE in this thread while alive; discard() takes a SIGPIPE raised meanwhile by our own
-// write off the pending set, so it is never delivered. Leaves the process's dispositions alone.
-class SigpipeBlocked {
- public:
-  SigpipeBlocked() {
-    ::sigemptyset(&pipe_set_);
-    ::sigaddset(&pipe_set_, SIGPIPE);
-    ::pthread_sigmask(SIG_BLOCK, &pipe_set_, &old_mask_);
-    sigset_t pending;
-    ::sigpending(&pending);
-    was_pending_ = ::sigismember(&pending, SIGPIPE) == 1;
-  }
-  ~SigpipeBlocked() { ::pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr); }
-  SigpipeBlocked(const SigpipeBlocked&) = delete;
-  SigpipeBlocked& operator=(const SigpipeBlocked&) = delete;
-  void discard() {
-    if (was_pending_) return;  // someone else's SIGPIPE: not ours to swallow
-    timespec no_wait{};
-    while (::sigtimedwait(&pipe_set_, nullptr, &no_wait) < 0 && errno == EINTR) {
-    }
-  }
-
- private:
-  sigset_t pipe_set_;
-  sigset_t old_mask_;
-  bool was_pending_ = false;
-};
-
 // `text` for a one-line message: quoted, control bytes escaped, cut after kQuotedChars.
 std::string quote(std::string_view text) {
   std::string out = "'";

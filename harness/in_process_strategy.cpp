@@ -21,6 +21,7 @@ class InProcessStrategy final : public Strategy {
   void start() override;
   RunOutcome run(std::uint64_t run_index) override;
   void stop() noexcept override;
+  std::optional<TrimProbe> trim_probe() const noexcept override { return trim_probe_; }
 
  private:
   StrategySpec spec_;
@@ -28,6 +29,7 @@ class InProcessStrategy final : public Strategy {
   std::unique_ptr<Workload> workload_;
   std::optional<ProcessSampler> sampler_;
   std::int64_t setup_ns_ = kNotMeasured;
+  std::optional<TrimProbe> trim_probe_;
 };
 
 void InProcessStrategy::start() {
@@ -77,6 +79,15 @@ RunOutcome InProcessStrategy::run(std::uint64_t run_index) {
 }
 
 void InProcessStrategy::stop() noexcept {
+  // With the workload's state still alive, as a service would have it: how much of the RSS is
+  // free memory glibc keeps (fragmentation, arenas) rather than memory the workload holds.
+  if (context_.glibc_malloc && sampler_) {
+    TrimProbe probe;
+    probe.rss_before_bytes = sampler_->rss_bytes();
+    malloc_trim(0);
+    probe.rss_after_bytes = sampler_->rss_bytes();
+    trim_probe_ = probe;
+  }
   if (workload_) {
     try {
       workload_->teardown();

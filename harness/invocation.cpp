@@ -76,12 +76,16 @@ std::vector<std::string> EntryInvocation::to_argv() const {
                                    std::to_string(first_run),
                                    "--failures-before",
                                    std::to_string(failures_before)};
+  if (deadline_ns > 0) {
+    argv.emplace_back("--deadline-ns");
+    argv.push_back(std::to_string(deadline_ns));
+  }
   if (show_progress) argv.emplace_back("--progress");
   return argv;
 }
 
 EntryInvocation EntryInvocation::parse(std::span<const std::string> args) {
-  static constexpr const char* kOptions[] = {"--entry", "--first-run", "--failures-before"};
+  static constexpr const char* kOptions[] = {"--entry", "--first-run", "--failures-before", "--deadline-ns"};
   static constexpr const char* kFlags[] = {"--progress"};
   Words words = split_words(args, kCommand, kOptions, kFlags);
   EntryInvocation invocation;
@@ -90,6 +94,12 @@ EntryInvocation EntryInvocation::parse(std::span<const std::string> args) {
   invocation.first_run = number(words, kCommand, "--first-run");
   invocation.failures_before = number(words, kCommand, "--failures-before");
   invocation.show_progress = words.has_flag("--progress");
+  if (words.has_flag("--deadline-ns")) {
+    const std::uint64_t deadline = number(words, kCommand, "--deadline-ns");
+    if (deadline == 0 || deadline > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+      throw InputError(fmt::format("{} --deadline-ns '{}': must be 1 to 2^63-1", kCommand, deadline));
+    invocation.deadline_ns = static_cast<std::int64_t>(deadline);
+  }
   return invocation;
 }
 

@@ -18,18 +18,23 @@ inline constexpr const char* kSelfExecutable = "/proc/self/exe";
 
 // An entry (strategy x allocator) run in a freshly executed memsoak: needed when the allocator
 // is not glibc's, since LD_PRELOAD and MALLOC_ARENA_MAX act only when a program starts.
-//   memsoak _entry DIR --entry I --first-run R --failures-before F [--progress]
-// It writes its EntryResult to kResultFd and its heartbeats to kHeartbeatFd.
+//   memsoak _entry DIR --entry I --first-run R --failures-before F [--deadline-ns T] [--progress]
+// It writes its EntryResult to kResultFd and its heartbeats to kHeartbeatFd, and under
+// --iterations auto reads the supervisor's answers at looks from kControlFd.
 struct EntryInvocation {
   static constexpr const char* kCommand = "_entry";
   static constexpr int kResultFd = 3;
   static constexpr int kHeartbeatFd = 4;
+  static constexpr int kControlFd = 5;
 
   std::filesystem::path run_dir;
   std::uint32_t entry_index = 0;
   std::uint64_t first_run = 0;
   std::uint64_t failures_before = 0;  // failed runs of earlier processes of the entry
   bool show_progress = false;
+  // --duration: the entry's deadline, CLOCK_MONOTONIC in ns (one clock for every process of the
+  // machine); 0: none.
+  std::int64_t deadline_ns = 0;
 
   std::vector<std::string> to_argv() const;
   // `args` are the words after the command. Throws InputError naming a missing or bad word.

@@ -2,6 +2,8 @@
 #include "harness/posix.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,6 +31,24 @@ PipePair make_pipe(int extra_flags) {
     throw std::system_error(error, std::generic_category(), "pipe2");
   }
   return pipe;
+}
+
+SigpipeBlocked::SigpipeBlocked() noexcept {
+  ::sigemptyset(&pipe_set_);
+  ::sigaddset(&pipe_set_, SIGPIPE);
+  ::pthread_sigmask(SIG_BLOCK, &pipe_set_, &old_mask_);
+  sigset_t pending;
+  ::sigpending(&pending);
+  was_pending_ = ::sigismember(&pending, SIGPIPE) == 1;
+}
+
+SigpipeBlocked::~SigpipeBlocked() { ::pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr); }
+
+void SigpipeBlocked::discard() noexcept {
+  if (was_pending_) return;  // someone else's SIGPIPE: not ours to swallow
+  timespec no_wait{};
+  while (::sigtimedwait(&pipe_set_, nullptr, &no_wait) < 0 && errno == EINTR) {
+  }
 }
 
 pid_t wait4_retrying(pid_t pid, int* status, int options, rusage* usage) noexcept {

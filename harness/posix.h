@@ -4,6 +4,7 @@
 // between fork and exec. make_pipe() throws (cold path); try_make_pipe() is its noexcept twin.
 #pragma once
 
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
@@ -46,6 +47,23 @@ PipePair make_pipe(int extra_flags = 0);
 
 // The same without exceptions: 0, or the errno of pipe2 (nothing is left open on failure).
 int try_make_pipe(PipePair& pipe, int extra_flags = 0) noexcept;
+
+// Blocks SIGPIPE in this thread while alive; discard() takes a SIGPIPE raised meanwhile by our own
+// write off the pending set, so it is never delivered. Leaves the process's dispositions alone:
+// for writes to a pipe whose reader may be gone (EPIPE instead of a signal).
+class SigpipeBlocked {
+ public:
+  SigpipeBlocked() noexcept;
+  ~SigpipeBlocked();
+  SigpipeBlocked(const SigpipeBlocked&) = delete;
+  SigpipeBlocked& operator=(const SigpipeBlocked&) = delete;
+  void discard() noexcept;
+
+ private:
+  sigset_t pipe_set_;
+  sigset_t old_mask_;
+  bool was_pending_ = false;
+};
 
 // wait4() retried while a signal interrupts it. Returns what wait4 returned last.
 pid_t wait4_retrying(pid_t pid, int* status, int options, rusage* usage) noexcept;

@@ -22,7 +22,7 @@ namespace {
 using Json = nlohmann::json;
 using OrderedJson = nlohmann::ordered_json;
 
-// As --run-timeout allows: in nanoseconds it still fits 64 bits.
+// As --run-timeout and --duration allow: in nanoseconds it still fits 64 bits.
 constexpr std::uint64_t kMaxRunTimeoutMs =
     static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) / 1'000'000;
 constexpr std::uint64_t kMaxSignal = 64;
@@ -74,6 +74,12 @@ class Fields {
     return static_cast<std::int64_t>(
         count_at_most(key, static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())));
   }
+  std::optional<bool> optional_bool(const char* key) const {
+    if (!has(key)) return std::nullopt;
+    const Json& v = object_[key];
+    if (!v.is_boolean()) throw bad(key, "must be true or false, not " + v.dump());
+    return v.get<bool>();
+  }
   std::optional<std::string> optional_string(const char* key) const {
     return has(key) ? std::optional(string(key)) : std::nullopt;
   }
@@ -101,6 +107,12 @@ class Fields {
 template <typename T>
 OrderedJson or_null(const std::optional<T>& value) {
   return value ? OrderedJson(*value) : OrderedJson(nullptr);
+}
+
+OrderedJson trim_probe_to_json(const EntryStats& stats) {
+  if (!stats.trim_rss_before_bytes || !stats.trim_rss_after_bytes) return nullptr;
+  return {{"rss_before_bytes", *stats.trim_rss_before_bytes},
+          {"rss_after_bytes", *stats.trim_rss_after_bytes}};
 }
 
 OrderedJson zero_as_null(std::uint64_t value) { return value ? OrderedJson(value) : OrderedJson(nullptr); }
@@ -152,6 +164,15 @@ ManifestEntry read_entry(const Json& json, const std::string& where, std::size_t
   entry.stats.cpu_user_ns = f.optional_duration_ns("cpu_user_ns");
   entry.stats.cpu_system_ns = f.optional_duration_ns("cpu_system_ns");
   entry.stats.stopped = f.optional_string("stopped");
+  entry.stats.ended_by = f.optional_string("ended_by");
+  if (entry.stats.ended_by && *entry.stats.ended_by != "settled" &&
+      *entry.stats.ended_by != "max-iterations" && *entry.stats.ended_by != "duration")
+    throw f.bad("ended_by", "must be settled, max-iterations, duration or null");
+  if (f.has("trim_probe")) {
+    Fields probe(f.object("trim_probe"), here + " trim_probe");
+    entry.stats.trim_rss_before_bytes = probe.integer("rss_before_bytes");
+    entry.stats.trim_rss_after_bytes = probe.integer("rss_after_bytes");
+  }
   return entry;
 }
 
@@ -304,7 +325,9 @@ OrderedJson RunManifest::to_json() const {
                           {"elapsed_ns", or_null(e.stats.elapsed_ns)},
                           {"cpu_user_ns", or_null(e.stats.cpu_user_ns)},
                           {"cpu_system_ns", or_null(e.stats.cpu_system_ns)},
-                          {"stopped", or_null(e.stats.stopped)}});
+                          {"stopped", or_null(e.stats.stopped)},
+                          {"ended_by", or_null(e.stats.ended_by)},
+                          {"trim_probe", trim_probe_to_json(e.stats)}});
   }
   OrderedJson source = {{"kind", source_kind_name(source_kind)},
                         {"command", source_kind == WorkloadSource::Kind::kExternal ? OrderedJson(exec_command)
@@ -322,7 +345,10 @@ OrderedJson RunManifest::to_json() const {
       {"workload_source", source},
       {"seed", config.seed},
       {"iterations", config.iterations},
+      {"iterations_auto", config.iterations_auto},
+      {"duration_ms", or_null(config.duration_ms)},
       {"warmup", config.warmup},
+      {"warmup_auto", config.warmup_auto},
       {"budget_bytes_per_run", or_null(config.budget_bytes_per_run)},
       {"run_timeout_ms", zero_as_null(static_cast<std::uint64_t>(config.run_timeout_ms))},
       {"memory_limit_bytes", zero_as_null(config.memory_limit_bytes)},
@@ -363,6 +389,14 @@ RunManifest RunManifest::from_json(const Json& json, const std::string& where) {
   c.seed = f.count("seed");
   c.iterations = f.count("iterations");
   c.warmup = f.count("warmup");
+  // Absent in a run.json older than --iterations auto: a fixed length, and the warm-up taken as
+  // given (an older memsoak recorded a default warm-up as a number too).
+  c.iterations_auto = f.optional_bool("iterations_auto").value_or(false);
+  c.warmup_auto = f.optional_bool("warmup_auto").value_or(false);
+  if (f.has("duration_ms")) {
+    c.duration_ms = static_cast<std::int64_t>(f.count_at_most("duration_ms", kMaxRunTimeoutMs));
+    if (*c.duration_ms == 0) throw f.bad("duration_ms", "must be above 0");
+  }
   c.budget_bytes_per_run = f.optional_count("budget_bytes_per_run");
   c.run_timeout_ms = f.has("run_timeout_ms")
                          ? static_cast<std::int64_t>(f.count_at_most("run_timeout_ms", kMaxRunTimeoutMs))

@@ -35,9 +35,11 @@ struct EntryStats {
   std::optional<std::int64_t> cpu_user_ns;  // of all its processes
   std::optional<std::int64_t> cpu_system_ns;
   std::optional<std::string> stopped;  // why it stopped early (--max-failures)
-  // A soak that stops itself (--iterations auto, --duration): "settled", "max-iterations" or "duration".
+  // Under --iterations auto: "settled", "max-iterations" or "duration"; none otherwise, and when
+  // the entry was stopped (--max-failures, a signal) before any of those.
   std::optional<std::string> ended_by;
-  // In-process strategies under glibc, as the entry ended: RSS before and after malloc_trim(0).
+  // In-process strategies under glibc malloc: RSS of the entry's last process as its strategy
+  // stopped, before and after malloc_trim(0): what glibc held that the OS could have back.
   std::optional<std::int64_t> trim_rss_before_bytes;
   std::optional<std::int64_t> trim_rss_after_bytes;
 };

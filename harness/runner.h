@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <span>
 
 #include "harness/invocation.h"
 #include "harness/run_manifest.h"
@@ -20,6 +21,14 @@ namespace memsoak::harness {
 struct SoakOptions {
   std::FILE* progress_stream = stderr;
   bool show_progress = false;
+  // Under --iterations auto, asked in the main process at each look (harness/sequential_looks.h)
+  // with every record of entry `entry_index` so far, failed and lost runs included: true ends the
+  // entry there (run.json: ended_by "settled"). The manifest is the soak's, entries before this one
+  // complete. Unset: never settled, so an entry runs to its ceiling or deadline. The harness
+  // knows no statistics; tools/ supplies the test (reports/sequential.h).
+  std::function<bool(const RunManifest& manifest, std::uint32_t entry_index,
+                     std::span<const RunRecord> records)>
+      settled;
 };
 
 struct SoakResult {
@@ -36,6 +45,9 @@ using SourceResolver = std::function<WorkloadSource(const RunManifest& manifest)
 // get a line in run.log. A process that crashes or hangs past the run timeout is replaced and
 // the entry goes on from the next run. SIGINT/SIGTERM stop the soak: every process of it is
 // killed and reaped, run.json is completed, and the result says which signal it was.
+// Under config.iterations_auto an entry ends when options.settled says so at a look, at
+// config.iterations runs, or (config.duration_ms) at its deadline: an equal share of the time
+// left, fixed as it starts.
 // Throws InputError when the workload refuses its input, std::runtime_error when the harness fails.
 SoakResult run_soak(const SoakConfig& config, const WorkloadSource& source,
                     const std::filesystem::path& run_dir, const SoakOptions& options);

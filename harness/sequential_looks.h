@@ -12,8 +12,9 @@ namespace memsoak::harness {
 // Runs done at the first look: a tenth is warm-up, the rest is enough for a first trend.
 inline constexpr std::uint64_t kFirstLookRuns = 100;
 
-// Runs done at look k (k = 0, 1, 2, ...): ceil(100 * 1.5^k), that is 100, 150, 225, 338, 507, 760,
-// 1140, 1709, 2563, ... Each look is half as long again as the one before, so the runs spent past
+// Runs done at look k (k = 0, 1, 2, ...): 100, then each look 1.5 times the last, rounded up: 100,
+// 150, 225, 338, 507,
+// 761, 1142, 1713, 2570, ... Each look is half as long again as the one before, so the runs spent past
 // the first look that could have stopped are at most a third of the total.
 std::uint64_t look_runs(std::size_t look);
 

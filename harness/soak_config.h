@@ -35,14 +35,15 @@ struct SoakConfig {
   std::string leak;      // leak mode as given
   std::vector<StrategySpec> strategies;
   std::vector<Allocator> allocators = {Allocator::kGlibc};  // every strategy runs under each
-  std::uint64_t iterations = 2000;
-  std::uint64_t warmup = 200;  // runs excluded from the trend, per strategy
-  // --iterations auto / --duration: each entry stops when its verdict is settled; `iterations` is
-  // then the ceiling (--max-iterations).
+  std::uint64_t iterations = 2000;  // runs per strategy; with iterations_auto, the most a strategy may do
+  std::uint64_t warmup = 200;       // runs excluded from the trend, per strategy
+  // --iterations auto (or --duration): each strategy runs until its verdict is settled at one of
+  // the looks of harness/sequential_looks.h, its share of the duration is spent, or it reaches
+  // `iterations`.
   bool iterations_auto = false;
   std::optional<std::int64_t> duration_ms;  // --duration: the whole soak's wall-time budget
-  // --warmup not given: the analysis takes a tenth of the runs an entry did (which is `warmup`
-  // when the entry ran all its iterations, and less when it stopped early or was killed).
+  // The warm-up was not given: a tenth of the runs (done, under iterations_auto). False when
+  // --warmup was given, and in a run.json older than the field.
   bool warmup_auto = true;
   std::uint64_t seed = 1;
   std::optional<std::uint64_t> budget_bytes_per_run;

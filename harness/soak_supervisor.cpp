@@ -13,7 +13,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <exception>
 #include <fstream>
+#include <limits>
 #include <system_error>
 
 #include "harness/errors.h"
@@ -24,6 +26,7 @@
 #include "harness/process_tree.h"
 #include "harness/run_directory.h"
 #include "harness/sample_file.h"
+#include "harness/sequential_looks.h"
 #include "harness/stop_signals.h"
 
 extern char** environ;
@@ -62,8 +65,9 @@ void reap_orphans() {
   }
 }
 
-// posix_spawn of an executed entry process with its two pipes on the invocation's descriptors.
-pid_t spawn_entry(const EntryInvocation& invocation, Allocator allocator, int result_fd, int heartbeat_fd) {
+// posix_spawn of an executed entry process with its pipes on the invocation's descriptors.
+pid_t spawn_entry(const EntryInvocation& invocation, Allocator allocator, int result_fd, int heartbeat_fd,
+                  int control_fd) {
   std::vector<std::string> args = invocation.to_argv();
   std::vector<std::string> env;
   for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
@@ -77,6 +81,7 @@ pid_t spawn_entry(const EntryInvocation& invocation, Allocator allocator, int re
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, result_fd, EntryInvocation::kResultFd);
   posix_spawn_file_actions_adddup2(&actions, heartbeat_fd, EntryInvocation::kHeartbeatFd);
+  posix_spawn_file_actions_adddup2(&actions, control_fd, EntryInvocation::kControlFd);
   posix_spawnattr_t attributes;
   posix_spawnattr_init(&attributes);
   posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
@@ -89,6 +94,22 @@ pid_t spawn_entry(const EntryInvocation& invocation, Allocator allocator, int re
   return pid;
 }
 
+// The deadline of the entry that starts now when `entries_left` (this one included) share what is
+// left of --duration: each gets an equal share, so time an entry did not use goes to the next.
+std::int64_t entry_deadline_ns(const SoakConfig& config, std::int64_t soak_start_ns,
+                               std::size_t entries_left) {
+  if (!config.duration_ms) return 0;
+  const std::int64_t now = monotonic_ns();
+  // --duration allows up to 2^63 ns: no sum below may pass that.
+  const std::int64_t left =
+      std::max<std::int64_t>(0, *config.duration_ms * 1'000'000 - (now - soak_start_ns));
+  // At least 1 ns past now, never 0 (which means none): an entry past the soak's end still does
+  // one run, so that its report has something in it.
+  const std::int64_t share = std::max<std::int64_t>(1, left / static_cast<std::int64_t>(entries_left));
+  return share > std::numeric_limits<std::int64_t>::max() - now ? std::numeric_limits<std::int64_t>::max()
+                                                                : now + share;
+}
+
 }  // namespace
 
 // A running entry process as the main process sees it.
@@ -96,6 +117,17 @@ struct SoakSupervisor::EntryProcess {
   pid_t pid = -1;
   UniqueFd result;
   UniqueFd heartbeat;
+  UniqueFd control;  // the answers at looks (entry_protocol.h)
+
+  // False when the process is gone: it stops at a look anyway when its pipe is closed.
+  bool answer(char byte) const {
+    SigpipeBlocked blocked;
+    ssize_t written;
+    while ((written = ::write(control.get(), &byte, 1)) < 0 && errno == EINTR) {
+    }
+    if (written != 1) blocked.discard();
+    return written == 1;
+  }
 
   enum class Event { kHeartbeat, kEnded, kHung, kSignal };
 
@@ -147,6 +179,9 @@ struct SoakSupervisor::EntryProgress {
   EntryStats stats;
   std::uint64_t artifacts_before = 0;  // of the entry's earlier processes
   int signal = 0;
+  bool done = false;               // ended by its runs, a settled look or its deadline
+  std::int64_t deadline_ns = 0;    // --duration; 0: none
+  std::vector<RunRecord> records;  // under auto: every run so far, across the entry's processes
 };
 
 SoakSupervisor::SoakSupervisor(RunManifest manifest, const WorkloadSource& source,
@@ -154,9 +189,10 @@ SoakSupervisor::SoakSupervisor(RunManifest manifest, const WorkloadSource& sourc
     : manifest_(std::move(manifest)), source_(source), run_dir_(std::move(run_dir)), options_(options) {}
 
 SoakSupervisor::EntryProcess SoakSupervisor::launch(std::uint32_t index, std::uint64_t first_run,
-                                                    std::uint64_t failures_before) {
+                                                    std::uint64_t failures_before, std::int64_t deadline_ns) {
   PipePair result = make_pipe();
   PipePair heartbeat = make_pipe();
+  PipePair control = make_pipe();
   const ManifestEntry& entry = manifest_.entries[index];
   EntryProcess process;
   std::fflush(nullptr);  // the child must not inherit (and later repeat) unwritten output
@@ -167,6 +203,7 @@ SoakSupervisor::EntryProcess SoakSupervisor::launch(std::uint32_t index, std::ui
       StopSignals::become_entry_process();
       result.read_end.reset();
       heartbeat.read_end.reset();
+      control.write_end.reset();
       EntryTask task;
       task.manifest = &manifest_;
       task.index = index;
@@ -177,18 +214,26 @@ SoakSupervisor::EntryProcess SoakSupervisor::launch(std::uint32_t index, std::ui
       task.options = options_;
       task.result_fd = result.write_end.get();
       task.heartbeat_fd = heartbeat.write_end.get();
+      task.control_fd = control.read_end.get();
+      task.deadline_ns = deadline_ns;
       run_entry_process(task);
     }
     if (process.pid < 0) throw std::system_error(errno, std::generic_category(), "fork");
   } else {
     // LD_PRELOAD and MALLOC_ARENA_MAX only act when a program starts: execute memsoak afresh.
-    EntryInvocation invocation{std::filesystem::absolute(run_dir_), index, first_run, failures_before,
-                               options_.show_progress};
-    process.pid = spawn_entry(invocation, entry.allocator, result.write_end.get(), heartbeat.write_end.get());
+    EntryInvocation invocation{std::filesystem::absolute(run_dir_),
+                               index,
+                               first_run,
+                               failures_before,
+                               options_.show_progress,
+                               deadline_ns};
+    process.pid = spawn_entry(invocation, entry.allocator, result.write_end.get(), heartbeat.write_end.get(),
+                              control.read_end.get());
   }
   ::setpgid(process.pid, process.pid);  // also here: no race with the child's own setpgid
   process.result = std::move(result.read_end);
   process.heartbeat = std::move(heartbeat.read_end);
+  process.control = std::move(control.write_end);
   return process;
 }
 
@@ -197,31 +242,57 @@ std::string SoakSupervisor::stopped_by_max_failures(std::uint64_t failures) cons
 }
 
 // Records, from the main process, a run that took its process down with it.
-void SoakSupervisor::record_lost_run(std::uint32_t index, std::uint64_t run_index, const std::string& why,
-                                     std::int64_t latency_ns) {
+RunRecord SoakSupervisor::record_lost_run(std::uint32_t index, std::uint64_t run_index,
+                                          const std::string& why, std::int64_t latency_ns) {
   RunOutcome outcome;
   outcome.failure = why;
   outcome.latency_ns = latency_ns;
-  SampleWriter(run_dir_ / "samples.bin", SampleWriter::Mode::kAppend)
-      .append(make_run_record(index, run_index, manifest_.config.warmup, outcome));
+  const RunRecord record = make_run_record(index, run_index, record_warmup(manifest_.config), outcome);
+  SampleWriter(run_dir_ / "samples.bin", SampleWriter::Mode::kAppend).append(record);
   append_run_log(run_dir_,
                  fmt::format("{} run {}: failed: {}", manifest_.entries[index].label(), run_index, why));
+  return record;
 }
 
-SoakSupervisor::EntryProgress SoakSupervisor::supervise(std::uint32_t index) {
+// Under auto, at a look (the entry's run count is on the schedule): whether its verdict is settled.
+bool SoakSupervisor::settled_at_look(std::uint32_t index, const EntryProgress& entry) const {
+  if (!manifest_.config.iterations_auto || !look_at(entry.records.size()) || !options_.settled) return false;
+  return options_.settled(manifest_, index, entry.records);
+}
+
+SoakSupervisor::EntryProgress SoakSupervisor::supervise(std::uint32_t index, std::int64_t deadline_ns) {
   const SoakConfig& config = manifest_.config;
   EntryProgress entry;
-  while (entry.next_run < config.iterations && entry.signal == 0 && !entry.stats.stopped) {
-    EntryProcess process = launch(index, entry.next_run, entry.stats.failed_runs);
+  entry.deadline_ns = deadline_ns;
+  while (entry.next_run < config.iterations && entry.signal == 0 && !entry.stats.stopped && !entry.done) {
+    EntryProcess process = launch(index, entry.next_run, entry.stats.failed_runs, entry.deadline_ns);
     std::int64_t run_started_ns = monotonic_ns();
     std::int64_t watchdog_ms = setup_watchdog_ms(config);
     std::string lost;  // why the process's current run was lost, if it was
+    std::exception_ptr failed_look;
     for (;;) {
       Heartbeat heartbeat;
       int sig = 0;
       auto event = process.wait(watchdog_ms, heartbeat, sig);
       if (event == EntryProcess::Event::kHeartbeat) {
-        if (heartbeat.run_index != Heartbeat::kSetUp) entry.next_run = heartbeat.run_index + 1;
+        if (heartbeat.run_index != Heartbeat::kSetUp) {
+          entry.next_run = heartbeat.run_index + 1;
+          if (config.iterations_auto) {
+            entry.records.push_back(heartbeat.record);
+            // The entry process waits for an answer at a look, and at a look only.
+            if (look_at(entry.next_run)) {
+              bool settled = false;
+              try {
+                settled = settled_at_look(index, entry);
+              } catch (...) {
+                // Thrown once the entry process has ended and been reaped, as other failures are.
+                failed_look = std::current_exception();
+              }
+              if (settled) entry.stats.ended_by = "settled";
+              process.answer(settled || failed_look ? kStop : kContinue);
+            }
+          }
+        }
         entry.stats.failed_runs = heartbeat.failures;
         entry.stats.artifacts = entry.artifacts_before + heartbeat.artifacts;
         watchdog_ms = run_watchdog_ms(config);
@@ -240,6 +311,7 @@ SoakSupervisor::EntryProgress SoakSupervisor::supervise(std::uint32_t index) {
                       result.magic == EntryResult{}.magic;
     int status = process.reap(entry.stats);
     reap_orphans();
+    if (failed_look) std::rethrow_exception(failed_look);
     if (got_result) {
       if (result.status == EntryResult::kInputError) throw InputError(result.message);
       if (result.status == EntryResult::kHarnessError) {
@@ -248,23 +320,50 @@ SoakSupervisor::EntryProgress SoakSupervisor::supervise(std::uint32_t index) {
       }
       entry.stats.failed_runs = result.failures;
       entry.stats.artifacts = entry.artifacts_before + result.artifacts;
+      if (result.trim_rss_before_bytes != kNotMeasured) {
+        // From the entry's last process with a result: a relaunched one replaces what came before.
+        entry.stats.trim_rss_before_bytes = result.trim_rss_before_bytes;
+        entry.stats.trim_rss_after_bytes = result.trim_rss_after_bytes;
+      }
       if (result.status == EntryResult::kMaxFailures)
         entry.stats.stopped = stopped_by_max_failures(result.failures);
-      if (result.status == EntryResult::kOk) entry.next_run = config.iterations;
+      if (result.status == EntryResult::kOk) {
+        entry.done = true;
+        // Under auto the heartbeats counted the runs: the entry may have ended before its ceiling.
+        if (!config.iterations_auto) entry.next_run = config.iterations;
+        if (result.end == EntryResult::kDeadline && !entry.stats.ended_by) entry.stats.ended_by = "duration";
+      }
     }
     entry.artifacts_before = entry.stats.artifacts;  // the next process counts from here
     if (got_result) continue;
     if (entry.signal != 0) break;
+    // Told to stop at a look, it died stopping: every run it did has its record, none was lost.
+    if (entry.stats.ended_by) break;
     // The process died or hung in the middle of run `next_run`: record it, replace the process.
     if (lost.empty()) lost = "its process " + describe_exit(status).substr(std::string("child ").size());
-    record_lost_run(index, entry.next_run, lost, monotonic_ns() - run_started_ns);
+    const RunRecord record = record_lost_run(index, entry.next_run, lost, monotonic_ns() - run_started_ns);
     ++entry.stats.failed_runs;
     ++entry.next_run;
     if (config.max_failures > 0 && entry.stats.failed_runs >= config.max_failures) {
       entry.stats.stopped = stopped_by_max_failures(entry.stats.failed_runs);
     }
+    if (config.iterations_auto && !entry.stats.stopped) {
+      // The lost run counts as a run: it may be a look, or the last run before the deadline.
+      entry.records.push_back(record);
+      if (settled_at_look(index, entry)) {
+        entry.stats.ended_by = "settled";
+        entry.done = true;
+      } else if (entry.deadline_ns > 0 && monotonic_ns() >= entry.deadline_ns) {
+        entry.stats.ended_by = "duration";
+        entry.done = true;
+      }
+    }
   }
   entry.stats.completed_runs = entry.next_run;
+  if (entry.stats.stopped) entry.stats.ended_by.reset();  // --max-failures is the reason, not the look
+  if (config.iterations_auto && !entry.stats.ended_by && !entry.stats.stopped && entry.signal == 0 &&
+      entry.next_run >= config.iterations)
+    entry.stats.ended_by = "max-iterations";
   return entry;
 }
 
@@ -278,10 +377,12 @@ SoakResult SoakSupervisor::run() {
   std::ofstream(run_dir_ / "run.log").flush();
 
   SoakResult soak;
+  const std::int64_t soak_start_ns = monotonic_ns();
   for (std::uint32_t index = 0; index < manifest_.entries.size() && soak.interrupted_by_signal == 0;
        ++index) {
     std::int64_t t0 = monotonic_ns();
-    EntryProgress progress = supervise(index);
+    EntryProgress progress = supervise(
+        index, entry_deadline_ns(manifest_.config, soak_start_ns, manifest_.entries.size() - index));
     ManifestEntry& entry = manifest_.entries[index];
     entry.stats = progress.stats;
     entry.stats.elapsed_ns = monotonic_ns() - t0;

@@ -69,6 +69,15 @@ struct StrategyContext {
   // With the tracker: the environment that makes a long-lived worker sample allocation stacks
   // (harness/stack_sampling.h, worker_stack_environment); empty: none.
   std::vector<std::string> worker_stack_environment = {};
+  // The entry's processes allocate with glibc's malloc (glibc, glibc-arena2), so malloc_trim
+  // means something in them.
+  bool glibc_malloc = true;
+};
+
+// RSS of a strategy's process before and after malloc_trim(0) as the strategy stopped.
+struct TrimProbe {
+  std::int64_t rss_before_bytes = kNotMeasured;
+  std::int64_t rss_after_bytes = kNotMeasured;
 };
 
 // Throws InputError for a strategy that does not apply to external workers (zygote, spawn and
@@ -86,6 +95,9 @@ class Strategy {
   virtual RunOutcome run(std::uint64_t run_index) = 0;
   // Ends the strategy's processes and tears the workload down.
   virtual void stop() noexcept = 0;
+  // After stop(): the trim probe, for a strategy that ran the workload in this process under
+  // glibc malloc (in-process, in-process+trim); none for every other.
+  virtual std::optional<TrimProbe> trim_probe() const noexcept { return std::nullopt; }
 };
 
 std::unique_ptr<Strategy> make_strategy(const StrategySpec& spec, const StrategyContext& context);

@@ -21,10 +21,12 @@
 #include "harness/units.h"
 #include "reports/analysis.h"
 #include "reports/budget_gate.h"
+#include "reports/sequential.h"
 #include "reports/writer.h"
 #include "scenarios/workloads.h"
 #include "tools/commands.h"
 #include "tools/scenario_file.h"
+#include "tools/soak_length.h"
 
 namespace memsoak::tools {
 namespace {
@@ -41,9 +43,11 @@ struct RunArgs {
   std::optional<std::string> model;
   std::string preset = "tiny";
   std::string strategies = "in-process,fork,zygote,recycle:100";
-  std::string iterations = "2000";
-  std::optional<std::string> warmup;  // default: a tenth of the iterations
-  std::optional<std::string> out;     // default: memsoak-out/<UTC time>
+  std::optional<std::string> iterations;      // N or auto; default: kDefaultIterations
+  std::optional<std::string> max_iterations;  // the ceiling under auto
+  std::optional<std::string> duration;        // the whole soak's time; implies auto
+  std::optional<std::string> warmup;          // default: a tenth of the iterations
+  std::optional<std::string> out;             // default: memsoak-out/<UTC time>
   std::optional<std::string> budget;
   std::string seed = "1";
   std::string allocators = "glibc";
@@ -177,14 +181,7 @@ harness::StackOptions parse_stack_options(const RunArgs& args) {
 harness::SoakConfig make_soak_config(const RunArgs& args, const std::vector<std::string>& argv) {
   harness::SoakConfig config;
   config.strategies = harness::parse_strategy_list(args.strategies);
-  config.iterations = harness::parse_count(args.iterations, "--iterations");
-  if (config.iterations == 0)
-    throw InputError(fmt::format("--iterations '{}': must be at least 1", args.iterations));
-  config.warmup = args.warmup ? harness::parse_count(*args.warmup, "--warmup") : config.iterations / 10;
-  if (config.warmup >= config.iterations) {
-    throw InputError(
-        fmt::format("--warmup '{}': must be below --iterations ({})", config.warmup, config.iterations));
-  }
+  apply_soak_length({args.iterations, args.max_iterations, args.duration, args.warmup}, config);
   config.seed = harness::parse_count(args.seed, "--seed");
   if (args.budget) config.budget_bytes_per_run = harness::parse_size(*args.budget, "--budget");
   config.allocators = harness::parse_allocator_list(args.allocators);
@@ -286,6 +283,20 @@ int soak_and_report(const RunArgs& args, const harness::SoakConfig& config,
 
   harness::SoakOptions options;
   options.show_progress = !args.quiet && harness::ProgressBar::is_terminal(stderr);
+  // The test at each look is the reports' (the harness knows no statistics); its reason goes to
+  // run.log, and to the terminal over the progress bar the entry process draws.
+  options.settled = [&run_dir, quiet = args.quiet, bar = options.show_progress](
+                        const harness::RunManifest& manifest, std::uint32_t entry,
+                        std::span<const harness::RunRecord> records) {
+    reports::LookDecision decision = reports::decide_at_look(manifest, entry, records);
+    if (decision.settled) {
+      const std::string line = fmt::format("{}: settled after {} runs: {}",
+                                           manifest.entries.at(entry).label(), records.size(), decision.why);
+      harness::append_run_log(run_dir, line);
+      if (!quiet) std::cerr << (bar ? "\r\033[K" : "") << "memsoak: " << line << '\n';
+    }
+    return decision.settled;
+  };
   if (!args.quiet)
     std::cerr << fmt::format("memsoak: soaking {} into {}\n", config.scenario, run_dir.string());
   harness::SoakResult result = harness::run_soak(config, source, run_dir, options);
@@ -345,8 +356,14 @@ std::function<int()> add_run_command(CLI::App& app, const std::vector<std::strin
   cmd->add_option("--preset", args->preset, "generated reranker model: tiny, small, minilm-l6")
       ->capture_default_str();
   cmd->add_option("--strategy", args->strategies, "comma-separated strategies")->capture_default_str();
-  cmd->add_option("--iterations", args->iterations, "runs per strategy")->capture_default_str();
-  cmd->add_option("--warmup", args->warmup, "runs left out of the trend (default: a tenth)");
+  cmd->add_option("--iterations", args->iterations,
+                  "N|auto: runs per strategy, or auto: until its verdict is settled (default: 2000)");
+  cmd->add_option(
+      "--max-iterations", args->max_iterations,
+      "with auto: most runs per strategy, at least 100 (default: 20000; with --duration 1000000)");
+  cmd->add_option("--duration", args->duration,
+                  "TIME (90s, 10m, 2h) for the whole soak, shared equally among strategies; implies auto");
+  cmd->add_option("--warmup", args->warmup, "runs left out of the trend (default: a tenth; not with auto)");
   cmd->add_option("--out", args->out, "run directory (default: memsoak-out/<UTC time>)");
   cmd->add_option("--budget", args->budget, "fail (exit 1) on growth above SIZE per run, e.g. 1KiB");
   cmd->add_option("--seed", args->seed, "seed of the workload's inputs")->capture_default_str();

@@ -1,6 +1,10 @@
 // What an entry's process tells the supervising main process, through two pipes: a Heartbeat
 // after its setup and after every run, and one EntryResult when it ends. Both are fixed-size and
 // under PIPE_BUF, so each write arrives whole or not at all.
+//
+// Under --iterations auto a third pipe goes the other way: after the heartbeat of a run that is a
+// look (harness/sequential_looks.h), the entry process waits for one byte, kContinue or kStop,
+// so that it does no run past the one at which the supervisor found its verdict settled.
 #pragma once
 
 #include <limits.h>
@@ -8,16 +12,28 @@
 #include <cstdint>
 
 #include "harness/sample.h"
+#include "harness/soak_config.h"
 #include "harness/strategy.h"
 
 namespace memsoak::harness::internal {
 
+inline constexpr char kContinue = 'c';
+inline constexpr char kStop = 's';
+
 struct EntryResult {
   enum Status : std::int32_t { kOk, kInputError, kHarnessError, kMaxFailures };
+  // Why a kOk entry ended: its runs were done (or, under auto, its ceiling), the supervisor
+  // answered kStop at a look, or its deadline (--duration) passed.
+  enum End : std::int32_t { kRunsDone, kStopped, kDeadline };
   std::uint32_t magic = 0x5453534d;  // "MSST"
   std::int32_t status = kOk;
   std::uint64_t failures = 0;
   std::uint64_t artifacts = 0;  // artifact files committed since this process started (artifacts.h)
+  std::int32_t end = kRunsDone;
+  // The trim probe of an in-process strategy under glibc malloc (Strategy::trim_probe), or
+  // kNotMeasured.
+  std::int64_t trim_rss_before_bytes = kNotMeasured;
+  std::int64_t trim_rss_after_bytes = kNotMeasured;
   char message[472] = {};
 };
 static_assert(sizeof(EntryResult) <= PIPE_BUF);
@@ -30,7 +46,17 @@ struct Heartbeat {
   std::uint64_t run_index = kSetUp;  // the run just finished, or kSetUp after setup
   std::uint64_t failures = 0;
   std::uint64_t artifacts = 0;  // committed since this process started
+  // The run's record as samples.bin has it (unset after setup): the supervisor keeps every
+  // record of the entry for the test at each look.
+  RunRecord record;
 };
+static_assert(sizeof(Heartbeat) <= PIPE_BUF);
+
+// The runs flagged kRunWarmup as they are recorded. Under --iterations auto none: the warm-up is
+// a tenth of the runs done, known only when the entry ends, so readers take it from the count.
+inline std::uint64_t record_warmup(const SoakConfig& config) {
+  return config.iterations_auto ? 0 : config.warmup;
+}
 
 // The record of run `run_index` of entry `index`, as samples.bin stores it.
 RunRecord make_run_record(std::uint32_t index, std::uint64_t run_index, std::uint64_t warmup,

@@ -25,10 +25,12 @@ class SoakSupervisor {
  private:
   struct EntryProcess;
   struct EntryProgress;
-  EntryProgress supervise(std::uint32_t index);
-  EntryProcess launch(std::uint32_t index, std::uint64_t first_run, std::uint64_t failures_before);
-  void record_lost_run(std::uint32_t index, std::uint64_t run_index, const std::string& why,
-                       std::int64_t latency_ns);
+  EntryProgress supervise(std::uint32_t index, std::int64_t deadline_ns);
+  EntryProcess launch(std::uint32_t index, std::uint64_t first_run, std::uint64_t failures_before,
+                      std::int64_t deadline_ns);
+  RunRecord record_lost_run(std::uint32_t index, std::uint64_t run_index, const std::string& why,
+                            std::int64_t latency_ns);
+  bool settled_at_look(std::uint32_t index, const EntryProgress& entry) const;
   std::string stopped_by_max_failures(std::uint64_t failures) const;
 
   RunManifest manifest_;

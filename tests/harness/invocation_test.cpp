@@ -23,8 +23,21 @@ TEST(Invocation, EntryRoundTrips) {
   EXPECT_EQ(parsed.first_run, 120u);
   EXPECT_EQ(parsed.failures_before, 7u);
   EXPECT_TRUE(parsed.show_progress);
+  EXPECT_EQ(parsed.deadline_ns, 0) << "no --duration, no deadline";
   entry.show_progress = false;
   EXPECT_FALSE(EntryInvocation::parse(after_command(entry.to_argv())).show_progress);
+  entry.deadline_ns = 123'456'789'012;
+  EXPECT_EQ(EntryInvocation::parse(after_command(entry.to_argv())).deadline_ns, 123'456'789'012);
+}
+
+TEST(Invocation, EntryRefusesABadDeadline) {
+  using Words = std::vector<std::string>;
+  const Words base = {"dir", "--entry", "1", "--first-run", "0", "--failures-before", "0", "--deadline-ns"};
+  for (const char* bad : {"0", "-1", "x", "9223372036854775808"}) {
+    Words words = base;
+    words.push_back(bad);
+    EXPECT_THROW(EntryInvocation::parse(words), InputError) << bad;
+  }
 }
 
 TEST(Invocation, SpawnRoundTrips) {

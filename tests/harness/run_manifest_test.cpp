@@ -108,6 +108,64 @@ TEST_F(RunManifestTest, ReadsVersion1) {
   EXPECT_EQ(read.entries[0].stats.completed_runs, 10u);
 }
 
+TEST_F(RunManifestTest, AutoLengthEndedByAndTrimProbeRoundTrip) {
+  SoakConfig config;
+  config.scenario = "auto";
+  config.workload = "synthetic";
+  config.strategies = parse_strategy_list("in-process,fork");
+  config.iterations = 20000;
+  config.warmup = 2000;
+  config.iterations_auto = true;
+  config.duration_ms = 90'000;
+  RunManifest manifest = RunManifest::begin(config, WorkloadSource::native({}));
+  manifest.entries[0].stats.ended_by = "settled";
+  manifest.entries[0].stats.trim_rss_before_bytes = 9 << 20;
+  manifest.entries[0].stats.trim_rss_after_bytes = 7 << 20;
+  manifest.entries[1].stats.ended_by = "duration";
+  manifest.write(dir_);
+  RunManifest read = RunManifest::read(dir_);
+  EXPECT_EQ(read.to_json(), manifest.to_json());
+  EXPECT_TRUE(read.config.iterations_auto);
+  EXPECT_TRUE(read.config.warmup_auto);
+  EXPECT_EQ(read.config.duration_ms, std::optional<std::int64_t>(90'000));
+  EXPECT_EQ(read.entries[0].stats.ended_by, std::optional<std::string>("settled"));
+  EXPECT_EQ(read.entries[0].stats.trim_rss_after_bytes, std::optional<std::int64_t>(7 << 20));
+  EXPECT_FALSE(read.entries[1].stats.trim_rss_before_bytes.has_value());
+}
+
+// A run.json of a memsoak before --iterations auto: a fixed length, and its warm-up as recorded.
+TEST_F(RunManifestTest, AnOlderFileHasAFixedLengthAndAGivenWarmup) {
+  nlohmann::json json = written();
+  json.erase("iterations_auto");
+  json.erase("duration_ms");
+  json.erase("warmup_auto");
+  for (auto& entry : json["strategies"]) {
+    entry.erase("ended_by");
+    entry.erase("trim_probe");
+  }
+  write_run_json(json);
+  RunManifest read = RunManifest::read(dir_);
+  EXPECT_FALSE(read.config.iterations_auto);
+  EXPECT_FALSE(read.config.duration_ms.has_value());
+  EXPECT_FALSE(read.config.warmup_auto);
+  EXPECT_FALSE(read.entries[0].stats.ended_by.has_value());
+}
+
+TEST_F(RunManifestTest, RefusesBadAutoFields) {
+  nlohmann::json json = written();
+  json["iterations_auto"] = "yes";
+  EXPECT_NE(refusal(json).find("\"iterations_auto\" must be true or false"), std::string::npos);
+  json = written();
+  json["duration_ms"] = 0;
+  EXPECT_NE(refusal(json).find("\"duration_ms\" must be above 0"), std::string::npos);
+  json = written();
+  json["strategies"][1]["ended_by"] = "boredom";
+  EXPECT_NE(refusal(json).find("strategies[1]: \"ended_by\""), std::string::npos);
+  json = written();
+  json["strategies"][0]["trim_probe"] = {{"rss_before_bytes", 1}};
+  EXPECT_NE(refusal(json).find("\"rss_after_bytes\" is missing"), std::string::npos);
+}
+
 TEST_F(RunManifestTest, RefusesANewerVersionByName) {
   nlohmann::json json = written();
   json["schema"] = "memsoak.run/3";

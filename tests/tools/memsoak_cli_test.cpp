@@ -45,6 +45,22 @@ TEST_F(MemsoakCli, WarmupMustLeaveRunsToAnalyse) {
   expect_refused({"run", "--iterations", "100", "--warmup", "100"}, "'100'");
 }
 
+// --iterations auto, --max-iterations and --duration: a contradiction is refused, not resolved.
+TEST_F(MemsoakCli, ContradictoryLengthOptionsAreRefused) {
+  expect_refused({"run", "--iterations", "500", "--duration", "90s"}, "--duration '90s'");
+  expect_refused({"run", "--max-iterations", "500"}, "--max-iterations '500'");
+  expect_refused({"run", "--iterations", "300", "--max-iterations", "500"}, "--max-iterations '500'");
+  expect_refused({"run", "--iterations", "auto", "--max-iterations", "99"}, "--max-iterations '99'");
+  expect_refused({"run", "--duration", "10m", "--max-iterations", "50"}, "(the first look)");
+  expect_refused({"run", "--duration", "0s"}, "--duration '0s'");
+  expect_refused({"run", "--duration", "0"}, "--duration '0'");
+  expect_refused({"run", "--duration", "soon"}, "--duration 'soon'");
+  expect_refused({"run", "--iterations", "auto", "--warmup", "10"},
+                 "--warmup: with --iterations auto the warm-up is a tenth of the runs done");
+  expect_refused({"run", "--duration", "1m", "--warmup", "10"}, "--warmup:");
+  expect_refused({"run", "--iterations", "automatic"}, "--iterations 'automatic'");
+}
+
 TEST_F(MemsoakCli, UnwritableOutIsRefused) {
   // Under a regular file nothing can be created, even as root.
   fs::path blocker = fs::temp_directory_path() / ("memsoak-blocker-" + std::to_string(::getpid()));

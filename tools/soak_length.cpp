@@ -1,0 +1,59 @@
+// `memsoak run`'s length options (see soak_length.h).
+#include "tools/soak_length.h"
+
+#include <fmt/format.h>
+
+#include "harness/errors.h"
+#include "harness/sequential_looks.h"
+#include "harness/units.h"
+
+namespace memsoak::tools {
+
+void apply_soak_length(const SoakLengthArgs& args, harness::SoakConfig& config) {
+  const bool fixed = args.iterations && *args.iterations != "auto";
+  if (args.duration) {
+    if (fixed) {
+      throw InputError(fmt::format(
+          "--duration '{}': cannot go with a fixed --iterations ({}); drop one, or use --iterations auto",
+          *args.duration, *args.iterations));
+    }
+    config.duration_ms = harness::parse_duration_ms(*args.duration, "--duration");
+    if (*config.duration_ms == 0)
+      throw InputError(fmt::format("--duration '{}': must be above 0", *args.duration));
+  }
+  config.iterations_auto = !fixed && (args.iterations || args.duration);
+  if (!config.iterations_auto) {
+    if (args.max_iterations) {
+      throw InputError(fmt::format("--max-iterations '{}': applies only with --iterations auto or --duration",
+                                   *args.max_iterations));
+    }
+    config.iterations = kDefaultIterations;
+    if (args.iterations) {
+      try {
+        config.iterations = harness::parse_count(*args.iterations, "--iterations");
+      } catch (const InputError&) {
+        throw InputError(fmt::format("--iterations '{}': must be a whole number or auto", *args.iterations));
+      }
+    }
+    if (config.iterations == 0)
+      throw InputError(fmt::format("--iterations '{}': must be at least 1", *args.iterations));
+  } else if (args.max_iterations) {
+    config.iterations = harness::parse_count(*args.max_iterations, "--max-iterations");
+    if (config.iterations < harness::kFirstLookRuns) {
+      throw InputError(fmt::format("--max-iterations '{}': must be at least {} (the first look)",
+                                   *args.max_iterations, harness::kFirstLookRuns));
+    }
+  } else {
+    config.iterations = config.duration_ms ? kDefaultMaxIterationsWithDuration : kDefaultMaxIterations;
+  }
+  if (config.iterations_auto && args.warmup)
+    throw InputError("--warmup: with --iterations auto the warm-up is a tenth of the runs done");
+  config.warmup_auto = !args.warmup;
+  config.warmup = args.warmup ? harness::parse_count(*args.warmup, "--warmup") : config.iterations / 10;
+  if (config.warmup >= config.iterations) {
+    throw InputError(
+        fmt::format("--warmup '{}': must be below --iterations ({})", config.warmup, config.iterations));
+  }
+}
+
+}  // namespace memsoak::tools
