@@ -12,10 +12,9 @@ namespace memsoak::harness {
 // Runs done at the first look: a tenth is warm-up, the rest is enough for a first trend.
 inline constexpr std::uint64_t kFirstLookRuns = 100;
 
-// Runs done at look k (k = 0, 1, 2, ...): 100, then each look 1.5 times the last, rounded up: 100,
-// 150, 225, 338, 507,
-// 761, 1142, 1713, 2570, ... Each look is half as long again as the one before, so the runs spent past
-// the first look that could have stopped are at most a third of the total.
+// Runs done at look k (k = 0, 1, 2, ...): 100, then each look 1.5 times the last, rounded up:
+// 100, 150, 225, 338, 507, 761, 1142, 1713, 2570, ... A soak that settles between two looks runs at
+// most half as long again as it had to.
 std::uint64_t look_runs(std::size_t look);
 
 // The look taken when exactly `runs` are done, if `runs` is on the schedule.
