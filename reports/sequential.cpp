@@ -6,6 +6,7 @@
 #include <numbers>
 
 #include "harness/sequential_looks.h"
+#include "harness/units.h"
 #include "reports/growth.h"
 #include "reports/strategy_analysis.h"
 
@@ -22,6 +23,14 @@ LookDecision decide_at_look(const harness::RunManifest& manifest, std::uint32_t 
   const std::size_t look = harness::look_covering(runs);
   const StrategyReport s = analyse_strategy(manifest, entry_index, records, look_alpha(look));
   const Classification& c = s.classification;
+  const bool growth = c.verdict == Verdict::kLeak || c.verdict == Verdict::kRetention;
+  if (growth && runs < kMinRunsToSettleGrowth) {
+    return {false,
+            fmt::format("{} at look {}, not settled before {} runs (a cache filling that long looks the "
+                        "same until it stops): {}",
+                        verdict_name(c.verdict), look + 1, harness::format_count(kMinRunsToSettleGrowth),
+                        c.reason)};
+  }
   return {c.verdict != Verdict::kInconclusive,
           fmt::format("{} at look {} (alpha {:.2g}): {}", verdict_name(c.verdict), look + 1, look_alpha(look),
                       c.reason)};

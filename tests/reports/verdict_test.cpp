@@ -135,6 +135,13 @@ TEST(Verdict, ALookSettlesAFlatEntryAndALeakButNotAnUndecidedOne) {
   EXPECT_TRUE(d.settled) << d.why;
   EXPECT_NE(d.why.find("stable"), std::string::npos) << d.why;
   d = decide_at_look(m, 0, leaking);
+  EXPECT_FALSE(d.settled) << "growth is not settled before kMinRunsToSettleGrowth runs: " << d.why;
+  EXPECT_NE(d.why.find("leak"), std::string::npos) << d.why;
+  for (std::uint64_t i = first; i < harness::look_runs(7); ++i)
+    leaking.push_back(record(i, 1, (12 << 20) + 8192.0 * static_cast<double>(i),
+                             (1 << 20) + 8192.0 * static_cast<double>(i)));
+  ASSERT_GE(leaking.size(), kMinRunsToSettleGrowth);
+  d = decide_at_look(m, 0, leaking);
   EXPECT_TRUE(d.settled) << d.why;
   EXPECT_NE(d.why.find("leak"), std::string::npos) << d.why;
   d = decide_at_look(m, 0, noisy);

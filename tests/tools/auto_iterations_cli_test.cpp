@@ -1,6 +1,7 @@
 // `memsoak run --iterations auto` and `--duration` end to end: an entry stops at its ceiling or
 // its share of the time, run.json says why, and in-process entries carry the trim probe. The test
 // at each look (reports/sequential.h) is exercised through the harness in auto_soak_test.cpp.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -28,8 +29,11 @@ class AutoIterationsCli : public MemsoakTest {
 };
 
 TEST_F(AutoIterationsCli, AnUnsettledEntryRunsToMaxIterations) {
-  CommandResult r = memsoak({"run", "--workload", "synthetic", "--strategy", "in-process", "--iterations",
-                             "auto", "--max-iterations", "300", "--out", "r", "--quiet"});
+  // A leak is not settled before 1,500 runs (a cache that fills for longer looks the same until it
+  // stops), so this one runs to its ceiling.
+  CommandResult r =
+      memsoak({"run", "--workload", "synthetic", "--leak", "dropped:4096", "--strategy", "in-process",
+               "--iterations", "auto", "--max-iterations", "300", "--out", "r", "--quiet"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   nlohmann::json run = run_json("r");
   EXPECT_EQ(run["iterations"], 300);
@@ -56,7 +60,7 @@ TEST_F(AutoIterationsCli, DurationEndsEveryEntryInItsShare) {
   for (const auto& entry : run["strategies"]) {
     const std::string ended_by =
         entry["ended_by"].is_string() ? entry["ended_by"].get<std::string>() : "null";
-    EXPECT_TRUE(ended_by == "duration" || ended_by == "max-iterations") << entry["name"] << ": " << ended_by;
+    EXPECT_TRUE(ended_by == "duration" || ended_by == "settled") << entry["name"] << ": " << ended_by;
     EXPECT_GT(entry["completed_runs"].get<std::uint64_t>(), 0u) << entry["name"];
     // 1.5 s each, well under the ceiling of a million runs
     EXPECT_LT(entry["elapsed_ns"].get<std::int64_t>(), 10'000'000'000) << entry["name"];
@@ -66,9 +70,9 @@ TEST_F(AutoIterationsCli, DurationEndsEveryEntryInItsShare) {
 // Re-executed entry processes (another allocator) get the control pipe and stop at the ceiling
 // like forked ones; the trim probe is there for glibc's malloc only.
 TEST_F(AutoIterationsCli, ExecutedEntriesStopTooAndTheTrimProbeIsForGlibcOnly) {
-  CommandResult r = memsoak({"run", "--workload", "synthetic", "--strategy", "in-process,fork", "--allocator",
-                             "glibc-arena2,jemalloc", "--iterations", "auto", "--max-iterations", "160",
-                             "--out", "r", "--quiet"});
+  CommandResult r = memsoak({"run", "--workload", "synthetic", "--leak", "dropped:4096", "--strategy",
+                             "in-process,fork", "--allocator", "glibc-arena2,jemalloc", "--iterations",
+                             "auto", "--max-iterations", "160", "--out", "r", "--quiet"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   nlohmann::json run = run_json("r");
   ASSERT_EQ(run["strategies"].size(), 4u);
@@ -101,11 +105,35 @@ TEST_F(AutoIterationsCli, TrimProbeOfAnInProcessSyntheticRun) {
   EXPECT_TRUE(run["strategies"][2]["trim_probe"].is_null()) << "fork";
 }
 
+// A workload that does not leak is settled at one of the first looks (stable, or a plateau where
+// the process was still warming up past the first tenth of its runs), not after 2,000 runs; run.log
+// and report.json say why.
+TEST_F(AutoIterationsCli, AnEntryThatDoesNotLeakIsSettledEarly) {
+  CommandResult r = memsoak({"run", "--workload", "synthetic", "--leak", "none", "--strategy", "in-process",
+                             "--iterations", "auto", "--out", "r", "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json run = run_json("r");
+  EXPECT_EQ(run["strategies"][0]["ended_by"], "settled");
+  const auto runs = run["strategies"][0]["completed_runs"].get<std::uint64_t>();
+  EXPECT_LE(runs, 338u);
+  std::ifstream log(work_ / "r" / "run.log");
+  const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find(fmt::format("in-process: settled after {} runs: ", runs)), std::string::npos) << text;
+  std::ifstream report_file(work_ / "r" / "report.json");
+  const nlohmann::json report = nlohmann::json::parse(report_file);
+  const std::string verdict = report["strategies"][0]["verdict"];
+  EXPECT_TRUE(verdict == "stable" || verdict == "plateau") << report["strategies"][0]["verdict_reason"];
+  EXPECT_EQ(report["strategies"][0]["ended_by"], "settled");
+  EXPECT_EQ(report["strategies"][0]["warmup_runs"], runs / 10);
+  EXPECT_LT(report["strategies"][0]["significance"].get<double>(), 0.01);
+}
+
 // The new options are long options like any other: a scenario file may set them, and its
 // contradictions are named by file and key.
 TEST_F(AutoIterationsCli, ScenarioFilesTakeTheNewKeys) {
-  std::ofstream(work_ / "s.json") << R"({"workload": "synthetic", "strategy": "in-process",)"
-                                  << R"( "iterations": "auto", "max-iterations": 150})";
+  std::ofstream(work_ / "s.json")
+      << R"({"workload": "synthetic", "leak": "dropped:4096", "strategy": "in-process",)"
+      << R"( "iterations": "auto", "max-iterations": 150})";
   CommandResult ok = memsoak({"run", "--scenario", "s.json", "--out", "r", "--quiet"});
   ASSERT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_EQ(run_json("r")["strategies"][0]["completed_runs"], 150);

@@ -200,17 +200,20 @@ TEST_F(ShardMergeCli, ScenarioFileErrorsNameTheFileAndKey) {
 
 TEST_F(ShardMergeCli, CompareGatesTheIncreaseInGrowth) {
   const std::vector<std::string> base = {
-      "run", "--workload", "synthetic", "--strategy", "in-process,fork", "--iterations", "200", "--quiet"};
+      "run", "--workload", "synthetic", "--strategy", "in-process,fork", "--iterations", "1000", "--quiet"};
+  // 1,000 runs: at 200, fork's RSS could not yet exclude 64 B/run (inconclusive fails a gate).
   soak_ok({"--leak", "none", "--out", "clean"}, base);
   soak_ok({"--leak", "dropped:4KiB", "--out", "leaky"}, base);
   CommandResult worse = memsoak({"compare", "clean", "leaky", "--budget", "1KiB"});
   EXPECT_EQ(worse.exit_code, 1) << worse.err;
   EXPECT_NE(worse.err.find("in-process: growth rose by"), std::string::npos) << worse.err;
-  EXPECT_NE(worse.out.find("stable -> leak"), std::string::npos) << worse.out;
+  EXPECT_NE(worse.out.find(" -> leak"), std::string::npos) << worse.out;
   nlohmann::json c = json_file("leaky/compare/compare.json");
   EXPECT_EQ(c["schema"], "memsoak.compare/1");
   ASSERT_EQ(c["entries"].size(), 2u);
-  EXPECT_EQ(c["entries"][0]["base_verdict"], "stable");
+  // The clean in-process RSS may still be settling a few hundred runs in: stable or a plateau.
+  EXPECT_TRUE(c["entries"][0]["base_verdict"] == "stable" || c["entries"][0]["base_verdict"] == "plateau")
+      << c["entries"][0]["base_verdict"];
   EXPECT_EQ(c["entries"][0]["new_verdict"], "leak");
   EXPECT_TRUE(c["entries"][0]["over_budget"]);
   EXPECT_FALSE(c["entries"][1]["over_budget"]) << "fork does not leak in either";
