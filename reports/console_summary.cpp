@@ -59,6 +59,11 @@ std::string summary_line(const StrategyReport& s) {
   if (s.runs_per_second) line += fmt::format("  {:.0f} runs/s", *s.runs_per_second);
   if (s.failed_runs > 0) line += fmt::format("  {} failed", s.failed_runs);
   if (s.digest_mismatches > 0) line += fmt::format("  {} outputs differ", s.digest_mismatches);
+  if (s.ended_by) line += fmt::format("  {} runs ({})", harness::format_count(s.runs), *s.ended_by);
+  if (!s.finished) line += fmt::format("  did not finish ({} runs)", harness::format_count(s.runs));
+  // What would settle it, or what bounds it: the reason says it better than the numbers.
+  if (s.classification.verdict == Verdict::kInconclusive || s.classification.verdict == Verdict::kBounded)
+    line += fmt::format("\n  {:<20} {}", "", s.classification.reason);
   return line;
 }
 
