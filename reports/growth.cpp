@@ -240,9 +240,11 @@ Classification classify(const std::optional<SeriesGrowth>& heap, const SeriesGro
             fmt::format("no {}growth: RSS {}/run, live heap {}", under_floor ? "sustained " : "significant ",
                         harness::format_bytes(rss.trend.slope),
                         heap ? harness::format_bytes(heap->trend.slope) + "/run" : "not measured") +
-                (under_floor ? fmt::format(" (a rise under the floor of {}: page steps and noise)",
-                                           harness::format_bytes(rss.significant ? rss.floor_bytes
-                                                                                 : heap->floor_bytes))
+                (under_floor ? fmt::format(" (a rise of at most {}/run, under the goal of {}/run)",
+                                           harness::format_bytes(rss.significant ? rss.trend.decision_high
+                                                                                 : heap->trend.decision_high),
+                                           harness::format_bytes(rss.significant ? rss.goal_bytes_per_run
+                                                                                 : heap->goal_bytes_per_run))
                              : std::string())};
   }
   const SeriesGrowth& open = heap_flat ? rss : *heap;

@@ -70,14 +70,15 @@ struct SeriesGrowth {
   double total_growth() const { return trend.slope * static_cast<double>(values > 0 ? values - 1 : 0); }
   // A significant rise in a few steps that pass the floor: one-time allocations that stay.
   bool stepped() const { return significant && !grows && total_growth() >= floor_bytes && rises < kMinRises; }
-  // Growth is excluded: no significant rise (or, unless `strict`, one under the floor), and the
-  // upper bound is below the goal rate or (unless `strict`) could not have lifted the series past
-  // its floor. A soak that stops itself is strict: after 100 runs a 64 B/run leak has not yet
-  // risen past four pages.
+  // Growth is excluded: no sustained or stepped rise, and either the interval at the decision
+  // level lies below the goal rate, or (unless `strict`) the 95 % interval reaches zero and its top
+  // could not have lifted the series past its floor. So `stable` never comes with an interval that
+  // is above zero and reaches the goal. A soak that stops itself is strict: after 100 runs a
+  // 64 B/run leak has not yet risen past four pages.
   bool settled_flat(bool strict) const {
-    if (strict) return !significant && trend.decision_high < goal_bytes_per_run;
-    if (significant && total_growth() >= floor_bytes) return false;
-    return trend.decision_high < goal_bytes_per_run ||
+    if (grows || stepped()) return false;
+    if (trend.decision_high < goal_bytes_per_run && (!strict || !significant)) return true;
+    return !strict && trend.ci_low <= 0 &&
            trend.decision_high * static_cast<double>(values > 0 ? values - 1 : 0) < floor_bytes;
   }
 };

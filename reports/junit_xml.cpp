@@ -10,6 +10,7 @@
 #include <string>
 
 #include "harness/units.h"
+#include "reports/answer.h"
 #include "reports/budget_gate.h"
 #include "reports/utf8.h"
 #include "reports/writer.h"
@@ -72,6 +73,8 @@ std::string details(const Report& report, const StrategyReport& s) {
   }
   text += fmt::format("runs: {} ({} failed, {} analysed)\n", s.runs, s.failed_runs, s.analysed_runs);
   if (s.stopped) text += fmt::format("stopped early: {}\n", *s.stopped);
+  if (s.ended_by) text += fmt::format("ended by: {} (--iterations auto)\n", *s.ended_by);
+  if (auto unfinished = unfinished_entry(report, s)) text += fmt::format("did not finish: {}\n", *unfinished);
   return text;
 }
 

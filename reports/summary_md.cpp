@@ -188,6 +188,10 @@ void append_notes(std::string& out, const Report& report) {
   for (const StrategyReport& s : report.strategies) {
     if (s.stopped)
       notes.push_back(fmt::format("{} stopped early: {}", label_text(s), reason_text(*s.stopped)));
+    if (s.ended_by) {
+      notes.push_back(fmt::format("{}: {} runs, ended by {} (`--iterations auto`, tests at α = {:.2g})",
+                                  label_text(s), s.runs, *s.ended_by, s.alpha));
+    }
     if (auto unfinished = unfinished_entry(report, s)) {
       notes.push_back(fmt::format("**Did not finish**: {}.", reason_text(*unfinished)));
     } else if (s.runs == 0) {
