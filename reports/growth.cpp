@@ -158,13 +158,18 @@ SeriesGrowth analyse_series(std::span<const double> bytes, const SeriesOptions& 
 
 SeriesGrowth analyse_series(std::span<const double> bytes, std::span<const Block> blocks,
                             const SeriesOptions& options) {
-  SeriesGrowth whole = analyse_core(bytes, blocks, options);
+  // Two tests of the series share its alpha: the whole series, and the growth after a knee.
+  const bool search = options.find_onset && blocks.size() == 1;
+  SeriesOptions half = options;
+  if (search) half.alpha = options.alpha / 2;
+  SeriesGrowth whole = analyse_core(bytes, blocks, half);
+  if (!search) return whole;
   // A leak that starts late is averaged away over the whole series (the median pairwise slope of
-  // a long flat stretch is zero): test the growth after the best knee, at alpha / candidates.
+  // a long flat stretch is zero): test the growth after the best knee, at alpha / 2 / candidates.
   const std::optional<std::size_t> onset = hinge_onset(bytes);
   if (!onset) return whole;
   SeriesOptions strict = options;
-  strict.alpha = options.alpha / kOnsetCandidates;
+  strict.alpha = options.alpha / 2 / kOnsetCandidates;
   std::vector<Block> after = blocks_from(blocks, *onset);
   SeriesGrowth late = analyse_core(bytes.subspan(*onset), after, strict);
   if (!late.grows || (whole.grows && late.trend.slope <= 2 * whole.trend.slope)) return whole;
@@ -177,12 +182,18 @@ SeriesGrowth analyse_series(std::span<const double> bytes, std::span<const Block
 
 std::uint64_t runs_to_settle(const SeriesGrowth& g, std::size_t analysed_runs) {
   const double n = static_cast<double>(std::max<std::size_t>(analysed_runs, 1));
-  const double half_width = std::max(g.trend.decision_high - g.trend.slope, 1e-9);
   const double slope = std::max(g.trend.slope, 0.0);
-  // Nearly flat: narrow the interval until its top is under the goal. Rising: until its bottom is
-  // above zero.
-  const double target = slope < g.goal_bytes_per_run / 2 ? g.goal_bytes_per_run - slope : slope;
-  const double needed = n * std::pow(half_width / std::max(target, 1e-9), 2.0 / 3.0);
+  double needed = n;
+  if (g.trend.ci_low > 0 && slope > 0) {
+    // It rose: enough runs for the rise to pass the floor, and for a last third long enough to
+    // tell whether it goes on.
+    needed = std::max({n, g.floor_bytes / slope * 1.25, 3.0 * static_cast<double>(kMinRunsForVerdict)});
+  } else {
+    // Nearly flat: narrow the interval (as n^-1.5) until its top is under the goal.
+    const double half_width = std::max(g.trend.decision_high - g.trend.slope, 1e-9);
+    const double target = std::max(g.goal_bytes_per_run - slope, g.goal_bytes_per_run / 4);
+    needed = n * std::pow(half_width / target, 2.0 / 3.0);
+  }
   // Analysed runs are nine tenths of the runs (a tenth is warm-up).
   const double more = std::max((needed - n) / 0.9, 10.0);
   // Two significant figures: "about 3,000", not "about 2,987".
@@ -206,6 +217,14 @@ Classification classify(const std::optional<SeriesGrowth>& heap, const SeriesGro
                           harness::format_bytes(heap->rise_bytes), describe("at", *heap))};
     }
     return {Verdict::kLeak, describe("live heap grows", *heap)};
+  }
+  if (rss.grows && rss.values / 3 < kMinRunsForVerdict) {
+    return {
+        Verdict::kInconclusive,
+        fmt::format("{}, but {} runs are too few to tell whether RSS keeps growing (a page staircase that "
+                    "stops is not a leak); run about {} more",
+                    describe("RSS rose", rss), rss.values,
+                    harness::format_count(runs_to_settle(rss, analysed_runs)))};
   }
   if (rss.grows) {
     // RSS is judged on growth that goes on to the end: glibc's high-water mark can climb in rarer

@@ -37,10 +37,13 @@ inline constexpr double kSignificance = 0.01;
 // alpha / kOnsetCandidates (Bonferroni over the choice).
 inline constexpr std::size_t kOnsetCandidates = 32;
 
+// `alpha` is what the series may spend in all: its whole-series test and, when `find_onset`, the
+// late-onset search get half each.
 struct SeriesOptions {
   double granularity_bytes = kRssGranularityBytes;
   double goal_bytes_per_run = kRssGoalBytesPerRun;
   double alpha = kSignificance;
+  bool find_onset = true;  // only for one block: a knee across workers would be a replacement
 };
 inline SeriesOptions rss_series(double alpha) { return {kRssGranularityBytes, kRssGoalBytesPerRun, alpha}; }
 inline SeriesOptions heap_series(double alpha) {

@@ -23,11 +23,12 @@ LookDecision decide_at_look(const harness::RunManifest& manifest, std::uint32_t 
   const std::size_t look = harness::look_covering(runs);
   const StrategyReport s = analyse_strategy(manifest, entry_index, records, look_alpha(look));
   const Classification& c = s.classification;
-  const bool growth = c.verdict == Verdict::kLeak || c.verdict == Verdict::kRetention;
+  // Only stability settles early; growth of any kind (leak, retention, plateau, bounded) waits.
+  const bool growth = c.verdict != Verdict::kStable && c.verdict != Verdict::kInconclusive;
   if (growth && runs < kMinRunsToSettleGrowth) {
     return {false,
             fmt::format("{} at look {}, not settled before {} runs (a cache filling that long looks the "
-                        "same until it stops): {}",
+                        "same as a leak until it stops, and a leak like a plateau between page steps): {}",
                         verdict_name(c.verdict), look + 1, harness::format_count(kMinRunsToSettleGrowth),
                         c.reason)};
   }

@@ -23,10 +23,11 @@ namespace memsoak::reports {
 // The total error spent over every look of a soak.
 inline constexpr double kSequentialAlpha = 0.01;
 
-// Growth (leak, retention) is not settled before this many runs: a cache that fills for a thousand
-// runs is growth at every look until it stops, so a soak that stopped at the first significant
-// rise would call it a leak where the fixed 2,000-run soak sees it level off. Stability, plateaus
-// and bounded sawteeth are settled at any look.
+// Growth of any kind (leak, retention, plateau, bounded) is not settled before this many runs: a
+// cache that fills for a thousand runs is growth at every look until it stops, so a soak that
+// stopped at the first significant rise would call it a leak where the fixed 2,000-run soak sees it
+// level off; and a small leak between its page steps looks like a plateau. Stability is settled at
+// any look.
 inline constexpr std::uint64_t kMinRunsToSettleGrowth = 1500;
 
 // alpha_k of look k.

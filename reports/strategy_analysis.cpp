@@ -185,7 +185,8 @@ bool grows_across_workers(std::span<const double> y, const Selection& sel, doubl
 // its worker on purpose; an in-process worker that keeps crashing must still read as leaking.
 void classify_recycling(StrategyReport& s, const harness::StrategySpec& spec, const Selection& sel,
                         const std::vector<double>& heap, const std::vector<double>& rss, double alpha) {
-  if (!spec.recycles || s.analysed_runs < kMinRunsForVerdict) return;
+  // Bounded means reset by a replacement: at least one must have been seen.
+  if (!spec.recycles || s.analysed_runs < kMinRunsForVerdict || sel.workers.size() < 2) return;
   const bool use_heap = !heap.empty();
   const std::vector<double>& y = use_heap ? heap : rss;
   if (y.empty()) return;
@@ -251,14 +252,20 @@ StrategyReport analyse_strategy(const harness::RunManifest& manifest, std::uint3
   auto onset_run = [&](SeriesGrowth& g) {
     if (g.onset) g.onset_run = sel.analysed[*g.onset]->run_index;
   };
+  // The heap and the RSS tests share the entry's alpha (each gets half when both are measured), so
+  // the chance of any false growth verdict stays at most alpha.
+  const double series_alpha = !rss.empty() && !heap.empty() ? alpha / 2 : alpha;
+  SeriesOptions rss_options = rss_series(series_alpha);
+  SeriesOptions heap_options = heap_series(series_alpha);
+  rss_options.find_onset = heap_options.find_onset = !entry.strategy.recycles;
   if (!rss.empty()) {
-    s.rss = analyse_series(rss, blocks, rss_series(alpha));
+    s.rss = analyse_series(rss, blocks, rss_options);
     onset_run(*s.rss);
     s.rss_first_bytes = static_cast<std::int64_t>(rss.front());
     s.rss_last_bytes = static_cast<std::int64_t>(rss.back());
   }
   if (!heap.empty()) {
-    s.heap = analyse_series(heap, blocks, heap_series(alpha));
+    s.heap = analyse_series(heap, blocks, heap_options);
     onset_run(*s.heap);
   }
   const bool strict = manifest.config.iterations_auto;
@@ -266,6 +273,18 @@ StrategyReport analyse_strategy(const harness::RunManifest& manifest, std::uint3
     s.classification = classify(s.heap, *s.rss, s.analysed_runs, strict);
   } else {
     s.classification = {Verdict::kInconclusive, "no RSS samples after warm-up"};
+  }
+  // Workers replaced every run or two leave no pairs to compare within a worker: that is no
+  // evidence of flatness.
+  std::size_t comparable = 0;
+  for (const Block& b : sel.workers) comparable += b.size() >= 3 ? b.size() : 0;
+  if (!entry.strategy.recycles && keeps_workers(entry.strategy) && s.analysed_runs >= kMinRunsForVerdict &&
+      comparable < kMinRunsForVerdict) {
+    s.classification = {
+        Verdict::kInconclusive,
+        fmt::format("its worker was replaced {} times in {} analysed runs: too few runs of one "
+                    "worker ({}) to compare",
+                    sel.workers.size() - 1, s.analysed_runs, comparable)};
   }
   if (!sel.analysed.empty()) s.latency_ms = latency_percentiles(sel.analysed);
   fill_costs(s, records, entry.stats);

@@ -111,6 +111,43 @@ TEST(Verdict, RecyclingWithFewWorkersIsBoundedWithThePeakAWorkerReaches) {
   EXPECT_NE(s.classification.reason.find("peaks at 20.0 MiB"), std::string::npos) << s.classification.reason;
 }
 
+TEST(Verdict, AWorkerReplacedEveryRunIsNoEvidenceOfFlatness) {
+  // An in-process worker that dies after every run (each a new worker): no two runs of one worker
+  // to compare, while its memory climbs from one incarnation to the next.
+  harness::RunManifest m = manifest_for("in-process", 200);
+  std::vector<harness::RunRecord> records;
+  for (std::uint64_t i = 0; i < 200; ++i)
+    records.push_back(record(i, 1 + i, (14 << 20) + 262144.0 * static_cast<double>(i), 1 << 20));
+  StrategyReport s = analyse(m, records);
+  EXPECT_EQ(s.classification.verdict, Verdict::kInconclusive) << s.classification.reason;
+  EXPECT_NE(s.classification.reason.find("replaced"), std::string::npos) << s.classification.reason;
+}
+
+TEST(Verdict, ShortRssStaircasesAreNotRetention) {
+  // 45 analysed runs whose RSS steps up a page now and then while the heap is flat (glibc's
+  // high-water mark in a young process): too few to tell a staircase that stops from one that goes on.
+  harness::RunManifest m = manifest_for("in-process", 50);
+  std::vector<harness::RunRecord> records;
+  for (std::uint64_t i = 0; i < 50; ++i)
+    records.push_back(record(i, 1, (12 << 20) + 4096.0 * static_cast<double>(i / 4), 1 << 20));
+  StrategyReport s = analyse(m, records);
+  EXPECT_EQ(s.classification.verdict, Verdict::kInconclusive) << s.classification.reason;
+  EXPECT_NE(s.classification.reason.find("run about"), std::string::npos) << s.classification.reason;
+}
+
+TEST(Verdict, BoundedNeedsAReplacementSeen) {
+  // recycle:100 looked at after 100 runs: one worker, growing. Nothing was reset yet.
+  harness::RunManifest m = manifest_for("recycle:100", 100);
+  std::vector<harness::RunRecord> records;
+  for (std::uint64_t i = 0; i < 100; ++i) {
+    const double kept = 65536.0 * static_cast<double>(i);
+    records.push_back(record(i, 1, (10 << 20) + kept, (1 << 20) + kept));
+  }
+  StrategyReport s = analyse(m, records);
+  EXPECT_NE(s.classification.verdict, Verdict::kBounded) << s.classification.reason;
+  EXPECT_FALSE(s.bound_bytes.has_value());
+}
+
 TEST(Verdict, TheLooksSpendNoMoreThanTheirTotalError) {
   double spent = 0;
   for (std::size_t k = 0; k < 100'000; ++k) spent += look_alpha(k);
