@@ -206,9 +206,10 @@ Classification classify(const std::optional<SeriesGrowth>& heap, const SeriesGro
   if (analysed_runs < kMinRunsForVerdict) {
     const auto more =
         static_cast<std::uint64_t>(std::ceil(static_cast<double>(kMinRunsForVerdict - analysed_runs) / 0.9));
-    return {Verdict::kInconclusive,
-            fmt::format("only {} runs after warm-up; at least {} are needed (run about {} more)",
-                        analysed_runs, kMinRunsForVerdict, harness::format_count(more))};
+    return {
+        Verdict::kInconclusive,
+        fmt::format("only {} run{} after warm-up; at least {} are needed (run about {} more)", analysed_runs,
+                    analysed_runs == 1 ? "" : "s", kMinRunsForVerdict, harness::format_count(more))};
   }
   if (heap && heap->grows) {
     if (heap->tail_slows && !heap->tail_grows) {
@@ -269,9 +270,10 @@ Classification classify(const std::optional<SeriesGrowth>& heap, const SeriesGro
   const SeriesGrowth& open = heap_flat ? rss : *heap;
   return {Verdict::kInconclusive,
           fmt::format(
-              "no sustained growth found, but {} growth up to {}/run is not excluded (the goal is to tell "
-              "{}/run from none); run about {} more",
-              &open == &rss ? "RSS" : "live heap", harness::format_bytes(open.trend.decision_high),
+              "not settled: {} {}/run (95% CI {} to {}), too little to call sustained growth and too much "
+              "to exclude {}/run; run about {} more",
+              &open == &rss ? "RSS" : "live heap", harness::format_bytes(open.trend.slope),
+              harness::format_bytes(open.trend.ci_low), harness::format_bytes(open.trend.ci_high),
               harness::format_bytes(open.goal_bytes_per_run),
               harness::format_count(runs_to_settle(open, analysed_runs)))};
 }
