@@ -350,7 +350,8 @@ def false_leaks(runner, rep, args):
             if "error" in res:
                 rep.miss(f"{case} (`{leak}`, `{strategies}`)", seed, None, res["error"])
                 continue
-            if leak.startswith("bounded:") and seed == seeds[0] and res.get("warmup") is not None:
+            if leak.startswith("bounded:") and seed == seeds[0] and res.get("warmup") is not None \
+                    and args.iterations != "auto":  # under auto the warm-up is a tenth of the runs done
                 count = int(leak.split(":")[1].split("x")[0])
                 notes.append(f"`{leak}`: {count} entries fill at run {count}, warm-up is {res['warmup']} runs: "
                              + ("fills during warm-up (flat after it)." if count <= res["warmup"]
