@@ -122,7 +122,8 @@ TEST_F(Soak, DefaultScenarioLeaksAModelPerRunInProcessAndIsStableUnderFork) {
   // Weights plus the vocabulary and tokenizer tables that come with each retained model.
   EXPECT_LT(in_process["heap_growth_bytes_per_run"].get<double>(), 2 * model_bytes);
   nlohmann::json fork = strategy(report_json, "fork");
-  EXPECT_EQ(fork["verdict"], "stable") << fork["verdict_reason"];
+  // Never growth; 270 analysed runs of fork's RSS may not yet exclude 64 B/run.
+  EXPECT_TRUE(fork["verdict"] == "stable" || fork["verdict"] == "inconclusive") << fork["verdict_reason"];
   EXPECT_EQ(fork["digest_mismatches"], 0);
   EXPECT_EQ(run["workload_info"]["load_method"], "read");
 }
