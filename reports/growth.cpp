@@ -37,6 +37,22 @@ std::vector<Block> blocks_from(std::span<const Block> blocks, std::size_t from) 
 
 double median_of(std::span<const double> values) { return values.empty() ? 0 : quantile(values, 0.5); }
 
+// Runs that rose above every earlier run of their block.
+std::size_t count_rises(std::span<const double> y, std::span<const Block> blocks) {
+  std::size_t rises = 0;
+  for (const Block& b : blocks) {
+    if (b.begin >= b.end) continue;
+    double top = y[b.begin];
+    for (std::size_t i = b.begin + 1; i < b.end; ++i) {
+      if (y[i] > top) {
+        ++rises;
+        top = y[i];
+      }
+    }
+  }
+  return rises;
+}
+
 // The test, floors and tail of one series, without looking for a late onset.
 SeriesGrowth analyse_core(std::span<const double> y, std::span<const Block> blocks, const SeriesOptions& o) {
   SeriesGrowth g;
@@ -49,16 +65,11 @@ SeriesGrowth analyse_core(std::span<const double> y, std::span<const Block> bloc
   g.significant = g.mann_kendall.z > 0 && g.mann_kendall.p_value < o.alpha && g.trend.decision_low > 0;
   std::vector<double> residuals;
   residuals.reserve(y.size());
+  g.rises = count_rises(y, blocks);
   for (const Block& b : blocks) {
     std::vector<double> level;
-    double top = b.begin < b.end ? y[b.begin] : 0;
-    for (std::size_t i = b.begin; i < b.end; ++i) {
+    for (std::size_t i = b.begin; i < b.end; ++i)
       level.push_back(y[i] - g.trend.slope * static_cast<double>(i));
-      if (i > b.begin && y[i] > top) {
-        ++g.rises;
-        top = y[i];
-      }
-    }
     const double centre = median_of(level);
     for (double v : level) residuals.push_back(std::fabs(v - centre));
   }
@@ -81,16 +92,7 @@ SeriesGrowth analyse_core(std::span<const double> y, std::span<const Block> bloc
     std::span<const double> tail = y.subspan(tail_from);
     g.tail_trend = theil_sen(tail, tail_blocks, 0.95, 1 - 2 * o.alpha);
     const MannKendall tail_mk = mann_kendall(tail, tail_blocks);
-    std::size_t tail_rises = 0;
-    for (const Block& b : tail_blocks) {
-      double top = b.begin < b.end ? tail[b.begin] : 0;
-      for (std::size_t i = b.begin + 1; i < b.end; ++i) {
-        if (tail[i] > top) {
-          ++tail_rises;
-          top = tail[i];
-        }
-      }
-    }
+    const std::size_t tail_rises = count_rises(tail, tail_blocks);
     g.tail_grows = tail_mk.z > 0 && tail_mk.p_value < tail_options.alpha && g.tail_trend.decision_low > 0 &&
                    g.tail_trend.slope * static_cast<double>(tail.size() - 1) >= g.floor_bytes &&
                    tail_rises >= kMinRises;

@@ -210,10 +210,6 @@ void classify_recycling(StrategyReport& s, const harness::StrategySpec& spec, co
               : std::string())};
 }
 
-std::vector<double> values_of(const Selection& sel, std::int64_t harness::ProcessSample::*field) {
-  return series(sel.analysed, field);
-}
-
 }  // namespace
 
 std::uint64_t warmup_runs(const harness::SoakConfig& config, std::uint64_t runs_done) {
@@ -241,8 +237,8 @@ StrategyReport analyse_strategy(const harness::RunManifest& manifest, std::uint3
   const Selection sel =
       select_runs(records, s.warmup_runs, keeps_workers(entry.strategy), entry.strategy.recycles);
   s.analysed_runs = sel.analysed.size();
-  const std::vector<double> rss = values_of(sel, &harness::ProcessSample::rss_bytes);
-  const std::vector<double> heap = values_of(sel, &harness::ProcessSample::heap_live_bytes);
+  const std::vector<double> rss = series(sel.analysed, &harness::ProcessSample::rss_bytes);
+  const std::vector<double> heap = series(sel.analysed, &harness::ProcessSample::heap_live_bytes);
   // A recycling strategy's trend is over the whole soak, sawteeth and all (what it costs over
   // time); its growth within workers is taken apart below. Other strategies that keep a worker
   // compare runs of one worker only, so a crash's replacement starting afresh is not growth.
