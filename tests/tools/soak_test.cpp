@@ -144,7 +144,15 @@ TEST_F(Soak, EachStrategyOnADroppedBuffer) {
   EXPECT_EQ(strategy(r, "in-process")["verdict"], "leak");
   for (const char* name : {"fork", "zygote", "spawn"}) {
     nlohmann::json s = strategy(r, name);
-    EXPECT_EQ(s["verdict"], "stable") << name << ": " << s["verdict_reason"];
+    // A fresh process per run: the live heap is exactly flat. Spawn's RSS (a new executable each run)
+    // is noisy enough that 540 analysed runs may not yet exclude 64 B/run: never growth, though.
+    EXPECT_EQ(s["heap_growth_bytes_per_run"], 0) << name;
+    if (std::string(name) == "spawn") {
+      EXPECT_TRUE(s["verdict"] == "stable" || s["verdict"] == "inconclusive")
+          << name << ": " << s["verdict_reason"];
+    } else {
+      EXPECT_EQ(s["verdict"], "stable") << name << ": " << s["verdict_reason"];
+    }
     EXPECT_EQ(s["digest_mismatches"], 0) << name;
     EXPECT_EQ(s["failed_runs"], 0) << name;
   }
