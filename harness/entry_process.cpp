@@ -3,9 +3,12 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstring>
+#include <utility>
 
 #include "harness/artifacts.h"
 #include "harness/errors.h"
@@ -35,6 +38,33 @@ class ArtifactCount {
  private:
   std::uint64_t own_start_;
   std::uint64_t children_ = 0;
+};
+
+// The descriptors this entry process shares with the main process (result, heartbeat, control),
+// as the files they were at the start. An in-process workload shares them: one that closed them or
+// put another file on their numbers (dup2) has cut the entry off from the main process.
+class ProtocolDescriptors {
+ public:
+  explicit ProtocolDescriptors(const EntryTask& task)
+      : fds_{task.result_fd, task.heartbeat_fd, task.control_fd} {
+    for (std::size_t i = 0; i < fds_.size(); ++i) ids_[i] = identity(fds_[i]);
+  }
+  // The first descriptor that is no longer the file it was, or -1.
+  int changed() const noexcept {
+    for (std::size_t i = 0; i < fds_.size(); ++i) {
+      if (fds_[i] >= 0 && identity(fds_[i]) != ids_[i]) return fds_[i];
+    }
+    return -1;
+  }
+
+ private:
+  static std::pair<dev_t, ino_t> identity(int fd) noexcept {
+    struct stat info {};
+    if (fd < 0 || ::fstat(fd, &info) != 0) return {0, 0};
+    return {info.st_dev, info.st_ino};
+  }
+  std::array<int, 3> fds_;
+  std::array<std::pair<dev_t, ino_t>, 3> ids_{};
 };
 
 void send_heartbeat(const EntryTask& task, std::uint64_t run_index, const EntryResult& result,
@@ -84,13 +114,26 @@ void entry_loop(const EntryTask& task, EntryResult& result) {
   strategy->start();
   bool main_gone = false;
   send_heartbeat(task, Heartbeat::kSetUp, result, artifacts, main_gone);
+  std::uint64_t start_failures = 0;  // in a row
+  const ProtocolDescriptors protocol(task);
   for (std::uint64_t i = task.first_run; i < config.iterations && !main_gone; ++i) {
     RunOutcome outcome = strategy->run(i);
+    if (int fd = protocol.changed(); fd >= 0) {
+      // No record: the main process records this run as lost and starts a new process for the
+      // next one, as after a crash. Writing it here too would give the run two records.
+      append_run_log(task.run_dir,
+                     fmt::format("{} run {}: the workload closed or replaced memsoak's descriptor {}; "
+                                 "this process ends and is replaced",
+                                 entry.label(), i, fd));
+      std::fflush(nullptr);
+      ::_exit(1);
+    }
     artifacts.add_child(outcome.artifacts);
     RunRecord record = make_run_record(task.index, i, record_warmup(config), outcome);
     record.harness_rss_bytes = self.rss_bytes();
     samples.append(record);
     if (!outcome.ok) {
+      outcome.failure = explain_memory_limit(std::move(outcome.failure), config.memory_limit_bytes, 0);
       ++result.failures;
       append_run_log(task.run_dir, fmt::format("{} run {}: failed: {}", entry.label(), i, outcome.failure));
     }
@@ -98,6 +141,15 @@ void entry_loop(const EntryTask& task, EntryResult& result) {
     progress.update(i + 1, outcome.worker.rss_bytes);
     if (config.max_failures > 0 && result.failures >= config.max_failures) {
       result.status = EntryResult::kMaxFailures;
+      break;
+    }
+    start_failures = outcome.start_failed ? start_failures + 1 : 0;
+    if (start_failures >= kMaxStartFailures) {
+      result.status = EntryResult::kNeverStarted;
+      const std::string why =
+          fmt::format("stopped: the worker failed to start {} times in a row; the last time: {}",
+                      start_failures, outcome.failure);
+      std::strncpy(result.message, why.c_str(), sizeof result.message - 1);
       break;
     }
     if (!main_gone && auto_entry_ends(task, i, result)) break;

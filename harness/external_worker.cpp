@@ -6,10 +6,12 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -22,7 +24,9 @@
 #include "harness/exec_tracker.h"
 #include "harness/internal/clock.h"
 #include "harness/posix.h"
+#include "harness/proc_parsers.h"
 #include "harness/process_tree.h"
+#include "harness/units.h"
 #include "harness/workload.h"
 
 extern char** environ;
@@ -97,6 +101,7 @@ struct ChildPlan {
   int stdout_fd;
   int stderr_fd;  // -1: keep memsoak's
   pid_t parent_pid;
+  rlim_t memory_limit;  // 0: none
   char* const* argv;
   char* const* envp;
 };
@@ -105,6 +110,10 @@ struct ChildPlan {
   ::setpgid(0, 0);
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != plan.parent_pid) ::_exit(127);  // memsoak died before the prctl took hold
+  if (plan.memory_limit > 0) {
+    rlimit limit{plan.memory_limit, plan.memory_limit};
+    if (::setrlimit(RLIMIT_AS, &limit) != 0) ::_exit(127);
+  }
   if (::dup2(plan.stdin_fd, 0) < 0 || ::dup2(plan.stdout_fd, 1) < 0) ::_exit(127);
   if (plan.stderr_fd >= 0 && ::dup2(plan.stderr_fd, 2) < 0) ::_exit(127);
   ::close_range(3, ~0u, 0);  // best effort: descriptors memsoak opened without O_CLOEXEC
@@ -193,6 +202,45 @@ void reap_group(pid_t pgid) noexcept {
   }
 }
 
+// The largest address space (VmSize) among `root` and its descendants now; 0 when unreadable.
+std::uint64_t tree_address_space_bytes(pid_t root) {
+  std::vector<pid_t> tree = list_descendants(root);
+  tree.push_back(root);
+  std::uint64_t largest = 0;
+  for (pid_t pid : tree) {
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/%d/statm", static_cast<int>(pid));
+    UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
+    char text[256];
+    ssize_t n = fd.get() < 0 ? -1 : ::read(fd.get(), text, sizeof text - 1);
+    if (n <= 0) continue;
+    if (auto pages = parse_statm(std::string_view(text, static_cast<std::size_t>(n)))) {
+      largest =
+          std::max<std::uint64_t>(largest, pages->size * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE)));
+    }
+  }
+  return largest;
+}
+
+// The last non-empty line of what was appended to `path` after `offset` (at most its last 4 KiB),
+// quoted for a one-line message; empty when there is none.
+std::string last_log_line(const std::string& path, std::uintmax_t offset) {
+  if (path.empty()) return {};
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  struct stat info {};
+  if (fd.get() < 0 || ::fstat(fd.get(), &info) != 0) return {};
+  const auto size = static_cast<std::uintmax_t>(info.st_size);
+  if (size <= offset) return {};
+  const std::uintmax_t start = std::max(offset, size > 4096 ? size - 4096 : 0);
+  std::string text(static_cast<std::size_t>(size - start), '\0');
+  ssize_t n = ::pread(fd.get(), text.data(), text.size(), static_cast<off_t>(start));
+  text.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
+  if (text.empty()) return {};
+  std::size_t newline = text.rfind('\n');
+  return quote(newline == std::string::npos ? text : text.substr(newline + 1));
+}
+
 // Fills `outcome` from an answer line; false when the line is not an answer of protocol v1.
 bool read_answer(std::string_view line, RunOutcome& outcome) {
   if (line == "OK" || line.starts_with("OK ")) {
@@ -244,6 +292,8 @@ void ExternalWorker::spawn() {
     log.reset(::open(options_.stderr_log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
     if (log.get() < 0) throw_errno(options_.stderr_log_path.c_str());
     raise_above_stdio(log);
+    struct stat info {};
+    log_size_at_spawn_ = ::fstat(log.get(), &info) == 0 ? static_cast<std::uintmax_t>(info.st_size) : 0;
   }
   if (!options_.tracker_library.empty()) tracker_ = std::make_unique<TrackerRegionOwner>();
   std::vector<std::string> env = worker_environment(
@@ -256,8 +306,13 @@ void ExternalWorker::spawn() {
   char* argv[] = {shell.data(), dash_c.data(), options_.command.data(), nullptr};
   if (options_.adopt_orphans) ::prctl(PR_SET_CHILD_SUBREAPER, 1);
 
-  ChildPlan plan{
-      stdin_pipe.read_end.get(), stdout_pipe.write_end.get(), log.get(), ::getpid(), argv, envp.data()};
+  ChildPlan plan{stdin_pipe.read_end.get(),
+                 stdout_pipe.write_end.get(),
+                 log.get(),
+                 ::getpid(),
+                 options_.memory_limit_bytes,
+                 argv,
+                 envp.data()};
   pid_t pid = ::fork();
   if (pid < 0) throw_errno("fork");
   if (pid == 0) exec_child(plan);
@@ -283,9 +338,10 @@ WorkerStart ExternalWorker::start() {
     result.setup_ns = monotonic_ns() - t0_ns;
     return result;
   }
-  result.failure = describe_failed_read(status, "READY", options_.ready_timeout_ms);
+  result.failure = with_memory_limit(describe_failed_read(status, "READY", options_.ready_timeout_ms));
   broken_ = true;
   stop();
+  result.last_stderr_line = last_log_line(options_.stderr_log_path, log_size_at_spawn_);
   return result;
 }
 
@@ -348,13 +404,19 @@ bool ExternalWorker::write_run_line(std::uint64_t run_index, std::string& reason
 RunOutcome ExternalWorker::fail(RunOutcome outcome, std::string reason) {
   broken_ = true;
   outcome.ok = false;
-  outcome.failure = std::move(reason);
   outcome.worker = sample_tree();
+  outcome.failure = with_memory_limit(std::move(reason));
   return outcome;
+}
+
+std::string ExternalWorker::with_memory_limit(std::string reason) const {
+  return explain_memory_limit(std::move(reason), options_.memory_limit_bytes, address_space_peak_bytes_);
 }
 
 ProcessSample ExternalWorker::sample_tree() {
   ProcessSample sample = sample_process_tree(pid_);
+  if (options_.memory_limit_bytes > 0)
+    address_space_peak_bytes_ = std::max(address_space_peak_bytes_, tree_address_space_bytes(pid_));
   if (!tracker_) return sample;
   tracker_reading_ = tracker_->read(pid_);
   if (tracker_reading_->complete()) {
@@ -380,6 +442,7 @@ RunOutcome ExternalWorker::run(std::uint64_t run_index) {
   }
   if (tracker_) tracker_->note_run_answered(run_index);
   outcome.worker = sample_tree();
+  if (!outcome.ok) outcome.failure = with_memory_limit(std::move(outcome.failure));
   return outcome;
 }
 

@@ -36,6 +36,9 @@ struct ExternalWorkerOptions {
   // More NAME=VALUE entries for a worker with the tracker: its allocation-stack plan
   // (MEMSOAK_STACK_PLAN, MEMSOAK_ARTIFACTS; tracker/worker_stacks.cpp).
   std::vector<std::string> tracker_environment;
+  // RLIMIT_AS of the worker's shell, inherited by every process it starts (--child-memory-limit);
+  // 0: none. A failed run of a worker whose address space came near it says so.
+  std::uint64_t memory_limit_bytes = 0;
 };
 
 // How a worker ended, from stop().
@@ -54,6 +57,7 @@ struct WorkerStart {
   bool ok = false;
   std::string failure;                   // one line, when !ok
   std::int64_t setup_ns = kNotMeasured;  // spawn to READY
+  std::string last_stderr_line;          // when !ok: the worker's last line in stderr_log_path, if any
 };
 
 // One worker process and its tree. Not thread-safe; not copyable or movable (hold it by pointer).
@@ -103,6 +107,7 @@ class ExternalWorker {
  private:
   void spawn();
   RunOutcome fail(RunOutcome outcome, std::string reason);
+  std::string with_memory_limit(std::string reason) const;
   std::string describe_failed_read(internal::LineReader::Status status, std::string_view due,
                                    std::int64_t timeout_ms);
   std::string describe_end_of_output();
@@ -120,6 +125,9 @@ class ExternalWorker {
   WorkerExit last_exit_;
   std::unique_ptr<TrackerRegionOwner> tracker_;
   std::optional<TrackerReading> tracker_reading_;
+  std::uint64_t address_space_peak_bytes_ = 0;
+  std::uintmax_t log_size_at_spawn_ = 0;  // where this worker's stderr starts in stderr_log_path  // the
+                                          // tree's largest VmSize seen, under a memory limit
   ProcessSample sample_tree();
 };
 

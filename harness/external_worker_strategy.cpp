@@ -46,6 +46,7 @@ RunOutcome ExternalWorkerStrategy::run(std::uint64_t run_index) {
     worker_.reset();
     RunOutcome outcome;
     outcome.failure = std::string("could not start the worker: ") + e.what();
+    outcome.start_failed = true;
     return outcome;
   }
 }
@@ -59,6 +60,7 @@ RunOutcome ExternalWorkerStrategy::run_unchecked(std::uint64_t run_index) {
     options.command = context_.workload.command;
     options.stderr_log_path = context_.worker_log_path;
     options.tracker_library = context_.tracker_library;
+    options.memory_limit_bytes = context_.memory_limit_bytes;
     // A worker that lives for one run (fork) has no epochs to write; it samples no stacks.
     if (!one_run_) options.tracker_environment = context_.worker_stack_environment;
     if (context_.run_timeout_ms > 0)
@@ -69,6 +71,9 @@ RunOutcome ExternalWorkerStrategy::run_unchecked(std::uint64_t run_index) {
     if (!start.ok) {
       RunOutcome failed;
       failed.failure = "worker did not start: " + start.failure;
+      if (!start.last_stderr_line.empty())
+        failed.failure += "; its last line on stderr: " + start.last_stderr_line;
+      failed.start_failed = true;
       failed.worker_id = lifetime_.worker_id();
       failed.latency_ns = monotonic_ns() - t0;
       worker_.reset();

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <system_error>
 
@@ -27,6 +28,9 @@ void write_text_file(const fs::path& path, const std::string& text) {
 }
 
 void write_file_atomically(const fs::path& path, const std::function<void(std::ostream&)>& fill) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec))
+    throw InputError(fmt::format("{}: is a directory, where memsoak writes a file", path.string()));
   fs::path temp = path;
   temp += ".tmp";
   try {
@@ -37,6 +41,16 @@ void write_file_atomically(const fs::path& path, const std::function<void(std::o
       if (!out.flush()) throw std::system_error(errno, std::generic_category(), temp.string());
     }
     fs::rename(temp, path);
+  } catch (const std::system_error& e) {
+    std::error_code ignored;
+    fs::remove(temp, ignored);
+    // The place is at fault, not memsoak: a full disk, a quota, a read-only or forbidden directory.
+    const int code = e.code().value();
+    if (e.code().category() == std::generic_category() &&
+        (code == ENOSPC || code == EDQUOT || code == EROFS || code == EACCES || code == EPERM)) {
+      throw InputError(fmt::format("{}: cannot write: {}", path.string(), std::strerror(code)));
+    }
+    throw;
   } catch (...) {
     std::error_code ignored;
     fs::remove(temp, ignored);

@@ -6,12 +6,14 @@
 #include <fmt/format.h>
 #include <gnu/libc-version.h>
 #include <link.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
+#include <climits>
 #include <cstring>
 #include <ctime>
 #include <fstream>
@@ -37,8 +39,20 @@ std::string utc_timestamp() {
 // Makes `dir` (and missing parents); on failure removes whatever this call created. `label`
 // names the directory in errors: "--out 'x'", or the default run directory.
 void make_directory(const fs::path& dir, const std::string& label) {
+  // Checked here rather than left to mkdir, whose ENAMETOOLONG names no component.
+  for (const fs::path& component : dir) {
+    if (component.native().size() > NAME_MAX) {
+      throw InputError(
+          fmt::format("{}: a path component is {} bytes, longer than the {} a file name may have", label,
+                      component.native().size(), NAME_MAX));
+    }
+  }
+  if (dir.native().size() >= PATH_MAX)
+    throw InputError(
+        fmt::format("{}: the path is {} bytes, at most {}", label, dir.native().size(), PATH_MAX - 1));
   fs::path existing = dir;
-  while (!existing.empty() && !fs::exists(existing) && existing.has_parent_path() &&
+  std::error_code exists_ec;
+  while (!existing.empty() && !fs::exists(existing, exists_ec) && existing.has_parent_path() &&
          existing.parent_path() != existing) {
     existing = existing.parent_path();
   }
@@ -64,6 +78,39 @@ void point_latest_link(const fs::path& base, const std::string& name) {
   if (ec) fs::remove(temp, ec);  // a missing "latest" link is not worth failing a run for
 }
 
+// A lock on the run directory held until this process ends (the descriptor is close-on-exec, so
+// only memsoak's own forked processes share it): a second memsoak given the same --out is refused
+// instead of writing over the first one's files.
+void claim(const fs::path& dir, const std::string& label) {
+  static UniqueFd held;
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid())
+    throw InputError(fmt::format("{}: cannot open directory: {}", label, std::strerror(errno)));
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) throw InputError(label + ": another memsoak is writing to this directory");
+    return;  // a file system without locks: nothing to guard with
+  }
+  held = std::move(fd);
+}
+
+// A full disk (or quota) found now is bad input with one line and nothing left behind, rather than
+// an internal error at the first record: writes the first 64 KiB a soak needs, then removes them.
+// `created`: this call made `dir`, and removes it on failure.
+void probe_space(const fs::path& dir, const std::string& label, bool created) {
+  const fs::path probe = dir / ".memsoak-space-probe";
+  UniqueFd fd(::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  int error = fd.valid() ? 0 : errno;
+  static const char kZeros[64 * 1024] = {};
+  if (error == 0 && ::write(fd.get(), kZeros, sizeof kZeros) != static_cast<ssize_t>(sizeof kZeros))
+    error = errno != 0 ? errno : ENOSPC;
+  fd.reset();
+  std::error_code ignored;
+  fs::remove(probe, ignored);
+  if (error == 0) return;
+  if (created) fs::remove(dir, ignored);
+  throw InputError(fmt::format("{}: cannot write there: {}", label, std::strerror(error)));
+}
+
 }  // namespace
 
 fs::path create_run_directory(const std::optional<fs::path>& requested) {
@@ -75,7 +122,13 @@ fs::path create_run_directory(const std::optional<fs::path>& requested) {
       if (!fs::is_directory(*requested, ec)) throw InputError(label + ": exists and is not a directory");
       if (!fs::is_empty(*requested, ec)) throw InputError(label + ": directory is not empty");
     }
+    const bool existed = fs::exists(*requested, ec);
     make_directory(*requested, label);
+    claim(*requested, label);
+    probe_space(*requested, label, !existed);
+    // Checked again now that no other memsoak can take it: one that started at the same moment
+    // may have passed the check above too, and written its run.json since.
+    if (!fs::is_empty(*requested, ec)) throw InputError(label + ": directory is not empty");
     return *requested;
   }
   fs::path base = "memsoak-out";
@@ -86,6 +139,7 @@ fs::path create_run_directory(const std::optional<fs::path>& requested) {
   for (int suffix = 1;; ++suffix) {
     std::string name = suffix == 1 ? stamp : stamp + "-" + std::to_string(suffix);
     if (::mkdir((base / name).c_str(), 0755) == 0) {
+      probe_space(base / name, fmt::format("default run directory '{}'", (base / name).string()), true);
       point_latest_link(base, name);
       return base / name;
     }

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -110,10 +111,16 @@ OpenedSampleFile open_sample_file(const std::filesystem::path& path) {
 
 }  // namespace
 
-SampleWriter::SampleWriter(const std::filesystem::path& path, Mode mode) {
+SampleWriter::SampleWriter(const std::filesystem::path& path, Mode mode)
+    : path_(std::filesystem::absolute(path)) {
   int flags = mode == Mode::kCreate ? O_WRONLY | O_CREAT | O_EXCL : O_WRONLY | O_APPEND;
-  fd_ = ::open(path.c_str(), flags | O_CLOEXEC, 0644);
+  fd_ = ::open(path_.c_str(), flags | O_CLOEXEC, 0644);
   if (fd_ < 0) throw std::system_error(errno, std::generic_category(), path.string());
+  struct stat info {};
+  if (::fstat(fd_, &info) == 0) {
+    device_ = info.st_dev;
+    inode_ = info.st_ino;
+  }
   if (mode == Mode::kAppend) return;
   char header[kSampleFileHeaderBytes] = {};
   std::memcpy(header, kSampleFileMagic, sizeof kSampleFileMagic);
@@ -131,7 +138,17 @@ SampleWriter::SampleWriter(const std::filesystem::path& path, Mode mode) {
 
 SampleWriter::~SampleWriter() { ::close(fd_); }
 
-void SampleWriter::append(const RunRecord& record) { write_all(fd_, &record, sizeof record, "samples.bin"); }
+void SampleWriter::append(const RunRecord& record) {
+  // An in-process workload shares this process's descriptors: one that closed ours, or put
+  // another file on its number (dup2, or an open that reused it), must not get the records.
+  struct stat info {};
+  if (::fstat(fd_, &info) != 0 || info.st_dev != device_ || info.st_ino != inode_) {
+    // The number is no longer ours: not closed here, it may be the workload's now.
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd_ < 0) throw std::system_error(errno, std::generic_category(), path_.string());
+  }
+  write_all(fd_, &record, sizeof record, "samples.bin");
+}
 
 std::vector<RunRecord> read_sample_file(const std::filesystem::path& path) {
   OpenedSampleFile file = open_sample_file(path);

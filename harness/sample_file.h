@@ -7,6 +7,8 @@
 // Strategies run one after another, each in its own process, appending to the same file.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -34,11 +36,16 @@ class SampleWriter {
   SampleWriter& operator=(const SampleWriter&) = delete;
 
   // Writes the record (one write(), no allocation; the page cache keeps it if memsoak crashes,
-  // no fsync). Throws std::system_error when the write fails.
+  // no fsync). When the descriptor no longer refers to the file it opened (an in-process workload
+  // closed or replaced it), reopens the file by its absolute path first. Throws
+  // std::system_error when the write fails.
   void append(const RunRecord& record);
 
  private:
+  std::filesystem::path path_;  // absolute
   int fd_ = -1;
+  dev_t device_ = 0;
+  ino_t inode_ = 0;
 };
 
 // Reads every complete record. Throws InputError naming the file when it is not a samples file,

@@ -327,6 +327,7 @@ SoakSupervisor::EntryProgress SoakSupervisor::supervise(std::uint32_t index, std
       }
       if (result.status == EntryResult::kMaxFailures)
         entry.stats.stopped = stopped_by_max_failures(result.failures);
+      if (result.status == EntryResult::kNeverStarted) entry.stats.stopped = std::string(result.message);
       if (result.status == EntryResult::kOk) {
         entry.done = true;
         // Under auto the heartbeats counted the runs: the entry may have ended before its ceiling.
@@ -405,7 +406,10 @@ namespace memsoak::harness {
 
 SoakResult run_soak(const SoakConfig& config, const WorkloadSource& source,
                     const std::filesystem::path& run_dir, const SoakOptions& options) {
-  return internal::SoakSupervisor(RunManifest::begin(config, source), source, run_dir, options).run();
+  // Absolute: a workload that changes directory must not send records and log lines elsewhere.
+  return internal::SoakSupervisor(RunManifest::begin(config, source), source,
+                                  std::filesystem::absolute(run_dir), options)
+      .run();
 }
 
 }  // namespace memsoak::harness

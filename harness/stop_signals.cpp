@@ -30,8 +30,8 @@ void StopSignals::install() {
   struct sigaction action {};
   action.sa_handler = on_stop_signal;
   sigemptyset(&action.sa_mask);
-  ::sigaction(SIGINT, &action, nullptr);
-  ::sigaction(SIGTERM, &action, nullptr);
+  // SIGHUP too: a closed terminal or ssh session stops the soak as SIGTERM does, report written.
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &action, nullptr);
 }
 
 int StopSignals::fd() noexcept { return g_signal_pipe[0]; }
@@ -45,6 +45,7 @@ int StopSignals::take() noexcept {
 void StopSignals::become_entry_process() noexcept {
   ::signal(SIGINT, SIG_DFL);
   ::signal(SIGTERM, SIG_DFL);
+  ::signal(SIGHUP, SIG_DFL);
   ::signal(SIGPIPE, SIG_IGN);
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
 }

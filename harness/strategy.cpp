@@ -8,6 +8,7 @@
 
 #include "harness/errors.h"
 #include "harness/internal/strategy_table.h"
+#include "harness/units.h"
 
 namespace memsoak::harness {
 namespace {
@@ -19,7 +20,25 @@ const internal::StrategyRow* row_parsing(std::string_view text, StrategySpec& sp
   return nullptr;
 }
 
+bool mentions_allocation_failure(std::string_view reason) {
+  for (std::string_view word : {"bad_alloc", "MemoryError", "Cannot allocate memory", "out of memory",
+                                "OutOfMemory", "memory allocation"}) {
+    if (reason.find(word) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
 }  // namespace
+
+std::string explain_memory_limit(std::string reason, std::uint64_t limit, std::uint64_t address_space_peak) {
+  if (limit == 0 || reason.find("--child-memory-limit") != std::string::npos) return reason;
+  const bool near = address_space_peak >= limit - limit / 4;
+  if (!near && !mentions_allocation_failure(reason)) return reason;
+  reason += " (under --child-memory-limit " + format_bytes(static_cast<double>(limit));
+  if (address_space_peak > 0)
+    reason += ": its address space had reached " + format_bytes(static_cast<double>(address_space_peak));
+  return reason + ")";
+}
 
 std::vector<std::string_view> strategy_names() {
   std::vector<std::string_view> names;

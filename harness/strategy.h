@@ -41,7 +41,8 @@ std::vector<std::string_view> strategy_names();
 // What one run produced, as the harness saw it.
 struct RunOutcome {
   bool ok = false;
-  std::string failure;  // why the run failed, one line; empty when ok
+  std::string failure;        // why the run failed, one line; empty when ok
+  bool start_failed = false;  // the run failed because its worker did not start (an --exec worker)
   std::uint64_t digest = 0;
   std::int64_t latency_ns = kNotMeasured;
   std::int64_t work_ns = kNotMeasured;
@@ -52,6 +53,11 @@ struct RunOutcome {
   std::uint64_t artifacts = 0;  // artifact files the run's process committed (artifacts.h)
   ProcessSample worker;
 };
+
+// A failed run's reason, with a note when the --child-memory-limit `limit` (0: none) is the likely
+// cause: the workload's address space had come within a quarter of it (`address_space_peak`, 0
+// when unknown), or the reason names a failed allocation (bad_alloc, MemoryError, ENOMEM's text).
+std::string explain_memory_limit(std::string reason, std::uint64_t limit, std::uint64_t address_space_peak);
 
 // What every strategy needs besides its spec.
 struct StrategyContext {

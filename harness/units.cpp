@@ -33,7 +33,7 @@ std::uint64_t unit_multiplier(std::string_view unit, std::string_view what, std:
   for (const auto& u : kUnits) {
     if (u.name == lower) return u.multiplier;
   }
-  bad_value(what, text, "unknown unit (use B, KiB, MiB, GiB, kB, MB, GB)");
+  bad_value(what, text, "unknown unit (use B, KiB, MiB, GiB, TiB, kB, MB, GB, TB)");
 }
 
 }  // namespace

@@ -38,4 +38,14 @@ std::vector<std::string> budget_violations(const Report& report) {
   return violations;
 }
 
+std::vector<std::string> entries_without_a_completed_run(const Report& report) {
+  std::vector<std::string> lines;
+  for (const StrategyReport& s : report.strategies) {
+    if (s.runs == 0 || s.failed_runs < s.runs) continue;
+    lines.push_back(fmt::format("{}: no run completed ({} of {} runs failed); see run.log",
+                                entry_label(s.strategy, s.allocator), s.failed_runs, s.runs));
+  }
+  return lines;
+}
+
 }  // namespace memsoak::reports

@@ -23,4 +23,8 @@ std::optional<std::string> budget_violation(const StrategyReport& strategy, std:
 // fails the gate, since too little was measured to pass it.
 std::vector<std::string> budget_violations(const Report& report);
 
+// One line per strategy none of whose runs completed ("fork: no run completed (3 of 3 runs
+// failed); see run.log"): it measured nothing, so no gate can pass on it (exit code 4).
+std::vector<std::string> entries_without_a_completed_run(const Report& report);
+
 }  // namespace memsoak::reports

@@ -130,7 +130,7 @@ class SyntheticWorkload final : public harness::Workload {
 
 SyntheticLeak parse_synthetic_leak(std::string_view text) {
   constexpr std::string_view kKnown =
-      "known for synthetic: none, dropped:SIZE, cache:SIZE, bounded:COUNTxSIZE";
+      "known for synthetic: none, dropped:SIZE, cache:SIZE, bounded:COUNTxSIZE, crash:K, hang:K, hog:K";
   if (text == "none") return {};
   for (auto [name, kind] :
        {std::pair{"crash:", SyntheticLeak::Kind::kCrash}, std::pair{"hang:", SyntheticLeak::Kind::kHang},

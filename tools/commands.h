@@ -10,6 +10,8 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitBudget = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitHarness = 3;
+inline constexpr int kExitNoRun =
+    4;  // a strategy completed no run: every run failed or its worker never started
 
 // Each adds its subcommand's options to `app` and returns what to call when it was chosen.
 std::function<int()> add_run_command(CLI::App& app, const std::vector<std::string>& command_line);

@@ -48,12 +48,14 @@ int merge(const MergeArgs& args, const std::vector<std::string>& argv) {
   fs::create_directory(staging);
   std::ostringstream console;
   std::vector<std::string> violations;
+  std::vector<std::string> no_run;
   try {
     harness::write_merge(plan, staging, argv);
     reports::Report report = reports::analyse_run_directory(staging);
     report.run_directory = out.string();
     reports::write_reports(report, {staging, args.quiet ? nullptr : &console});
     violations = reports::budget_violations(report);
+    no_run = reports::entries_without_a_completed_run(report);
     fs::rename(staging, out);  // replaces an empty DIR
   } catch (...) {
     std::error_code ignored;
@@ -62,6 +64,8 @@ int merge(const MergeArgs& args, const std::vector<std::string>& argv) {
   }
   std::cout << console.str() << (out / "report.html").string() << std::endl;
   for (const auto& v : violations) std::cerr << "memsoak: budget exceeded: " << v << '\n';
+  for (const auto& line : no_run) std::cerr << "memsoak: " << line << '\n';
+  if (!no_run.empty()) return kExitNoRun;
   return violations.empty() ? kExitOk : kExitBudget;
 }
 

@@ -16,6 +16,7 @@
 #include "harness/run_directory.h"
 #include "harness/run_manifest.h"
 #include "harness/runner.h"
+#include "harness/soak_keeper.h"
 #include "harness/stack_sampling.h"
 #include "harness/strategy.h"
 #include "harness/units.h"
@@ -23,6 +24,7 @@
 #include "reports/budget_gate.h"
 #include "reports/sequential.h"
 #include "reports/writer.h"
+#include "scenarios/synthetic.h"
 #include "scenarios/workloads.h"
 #include "tools/commands.h"
 #include "tools/scenario_file.h"
@@ -41,7 +43,7 @@ struct RunArgs {
   std::optional<std::string> workload;
   std::optional<std::string> leak;  // default: model-registry for the default scenario, else none
   std::optional<std::string> model;
-  std::string preset = "tiny";
+  std::optional<std::string> preset;  // default: tiny
   std::string strategies = "in-process,fork,zygote,recycle:100";
   std::optional<std::string> iterations;      // N or auto; default: kDefaultIterations
   std::optional<std::string> max_iterations;  // the ceiling under auto
@@ -53,7 +55,7 @@ struct RunArgs {
   std::string allocators = "glibc";
   std::optional<std::string> plugin;
   std::optional<std::string> exec;
-  std::string plugin_config;
+  std::optional<std::string> plugin_config;
   std::optional<std::string> run_timeout;
   std::optional<std::string> memory_limit;
   std::optional<std::string> max_failures;
@@ -127,6 +129,9 @@ int finish_report(const fs::path& run_dir, bool quiet) {
   std::cout << (run_dir / "report.html").string() << std::endl;
   std::vector<std::string> violations = reports::budget_violations(report);
   for (const auto& v : violations) std::cerr << "memsoak: budget exceeded: " << v << '\n';
+  const std::vector<std::string> no_run = reports::entries_without_a_completed_run(report);
+  for (const auto& line : no_run) std::cerr << "memsoak: " << line << '\n';
+  if (!no_run.empty()) return kExitNoRun;
   return violations.empty() ? kExitOk : kExitBudget;
 }
 
@@ -141,17 +146,28 @@ scenarios::WorkloadRequest make_workload_request(const RunArgs& args, std::uint6
     if (args.model->empty()) throw InputError("--model '': empty path");
     request.model_dir = *args.model;
   }
-  request.preset = args.preset;
-  if (args.plugin) {
-    if (args.workload || args.leak || args.model) {
+  if (args.preset) {
+    // Refused rather than ignored: the user meant one model and would be measuring another.
+    if (request.name != "reranker")
       throw InputError(
-          fmt::format("--plugin '{}': the plugin is the workload; drop --workload, --leak and --model "
-                      "(pass its options with --plugin-config)",
-                      *args.plugin));
+          fmt::format("--preset '{}': the {} workload has no model", *args.preset, request.name));
+    if (args.model)
+      throw InputError(fmt::format(
+          "--preset '{}': with --model the model is that directory; drop one of them", *args.preset));
+  }
+  request.preset = args.preset.value_or("tiny");
+  if (args.plugin_config && !args.plugin)
+    throw InputError(fmt::format("--plugin-config '{}': only with --plugin", *args.plugin_config));
+  if (args.plugin) {
+    if (args.workload || args.leak || args.model || args.preset) {
+      throw InputError(fmt::format(
+          "--plugin '{}': the plugin is the workload; drop --workload, --leak, --model and --preset "
+          "(pass its options with --plugin-config)",
+          *args.plugin));
     }
     if (args.plugin->empty()) throw InputError("--plugin '': empty path");
     request.plugin = *args.plugin;
-    request.plugin_config = args.plugin_config;
+    request.plugin_config = args.plugin_config.value_or("");
     request.name = "plugin";
     request.leak = "";
   }
@@ -211,9 +227,10 @@ harness::SoakConfig make_soak_config(const RunArgs& args, const std::vector<std:
 
 // --exec: the workload is the external worker; memsoak holds none of its own.
 harness::WorkloadSource external_worker(const RunArgs& args, harness::SoakConfig& config) {
-  if (args.workload || args.leak || args.model || args.plugin) {
+  if (args.workload || args.leak || args.model || args.preset || args.plugin || args.plugin_config) {
     throw InputError(
-        fmt::format("--exec '{}': the worker is the workload; drop --workload, --leak, --model and --plugin",
+        fmt::format("--exec '{}': the worker is the workload; drop --workload, --leak, --model, --preset and "
+                    "--plugin",
                     *args.exec));
   }
   if (args.exec->find_first_not_of(" \t") == std::string::npos) throw InputError("--exec '': empty command");
@@ -234,6 +251,20 @@ harness::WorkloadSource external_worker(const RunArgs& args, harness::SoakConfig
   config.workload_request = {{"name", "exec"}};
   config.workload_info = {{"name", "exec"}, {"command", *args.exec}, {"protocol", 1}};
   return harness::WorkloadSource::external(*args.exec);
+}
+
+// A synthetic fault (crash:K, hang:K, hog:K) at a run the soak never reaches would be silently no
+// fault at all.
+void check_fault_run(const scenarios::WorkloadRequest& request, const harness::SoakConfig& config) {
+  if (request.name != "synthetic") return;
+  const scenarios::SyntheticLeak leak = scenarios::parse_synthetic_leak(request.leak);
+  using Kind = scenarios::SyntheticLeak::Kind;
+  if (leak.kind != Kind::kCrash && leak.kind != Kind::kHang && leak.kind != Kind::kHog) return;
+  if (leak.count >= config.iterations) {
+    throw InputError(
+        fmt::format("--leak '{}': run {} is never reached, the runs are 0 to {} (--iterations {})",
+                    request.leak, leak.count, config.iterations - 1, config.iterations));
+  }
 }
 
 int run(const RunArgs& args, const std::vector<std::string>& argv) {
@@ -260,6 +291,7 @@ int run_checked(const RunArgs& args, const std::vector<std::string>& argv) {
   harness::SoakConfig config = make_soak_config(args, argv);
   if (args.exec) return soak_and_report(args, config, external_worker(args, config));
   scenarios::WorkloadRequest request = make_workload_request(args, config.seed);
+  check_fault_run(request, config);
   scenarios::BuiltWorkload workload = scenarios::make_workload(request);
   if (workload.info.contains("model_dir")) request.model_dir = workload.info["model_dir"].get<std::string>();
   config.workload_request = scenarios::request_to_json(request);
@@ -299,6 +331,8 @@ int soak_and_report(const RunArgs& args, const harness::SoakConfig& config,
   };
   if (!args.quiet)
     std::cerr << fmt::format("memsoak: soaking {} into {}\n", config.scenario, run_dir.string());
+  // From here on no process the soak starts outlives memsoak, whichever way memsoak ends.
+  harness::SoakKeeper keeper(run_dir / "run.log");
   harness::SoakResult result = harness::run_soak(config, source, run_dir, options);
   // A sharded soak profiles once, in its first shard: the pass does not depend on the entries.
   if (const std::uint64_t runs = profiler_pass_runs(args, config.iterations);
@@ -319,6 +353,7 @@ int soak_and_report(const RunArgs& args, const harness::SoakConfig& config,
       result.interrupted_by_signal = harness::run_heaptrack_pass(run_dir, pass).stop_signal;
     }
   }
+  keeper.finish();
   int code = finish_report(run_dir, args.quiet);
   if (result.interrupted_by_signal != 0) {
     std::cerr << fmt::format("memsoak: stopped by {}; the report covers the runs measured so far\n",
@@ -353,8 +388,7 @@ std::function<int()> add_run_command(CLI::App& app, const std::vector<std::strin
   cmd->add_option("--workload", args->workload, "built-in workload (default: the reranker seed case)");
   cmd->add_option("--leak", args->leak, "the workload's leak mode (see `memsoak list`)");
   cmd->add_option("--model", args->model, "reranker model directory (default: a generated --preset model)");
-  cmd->add_option("--preset", args->preset, "generated reranker model: tiny, small, minilm-l6")
-      ->capture_default_str();
+  cmd->add_option("--preset", args->preset, "generated reranker model: tiny (default), small, minilm-l6");
   cmd->add_option("--strategy", args->strategies, "comma-separated strategies")->capture_default_str();
   cmd->add_option("--iterations", args->iterations,
                   "N|auto: runs per strategy, or auto: until its verdict is settled (default: 2000)");

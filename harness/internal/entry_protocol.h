@@ -20,8 +20,13 @@ namespace memsoak::harness::internal {
 inline constexpr char kContinue = 'c';
 inline constexpr char kStop = 's';
 
+// Consecutive start failures of an --exec worker after which its strategy stops: each costs up to
+// the ready timeout, and a worker that did not start three times will not start on the fourth.
+inline constexpr std::uint64_t kMaxStartFailures = 3;
+
 struct EntryResult {
-  enum Status : std::int32_t { kOk, kInputError, kHarnessError, kMaxFailures };
+  // kNeverStarted: the worker failed to start kMaxStartFailures times in a row; `message` says why.
+  enum Status : std::int32_t { kOk, kInputError, kHarnessError, kMaxFailures, kNeverStarted };
   // Why a kOk entry ended: its runs were done (or, under auto, its ceiling), the supervisor
   // answered kStop at a look, or its deadline (--duration) passed.
   enum End : std::int32_t { kRunsDone, kStopped, kDeadline };

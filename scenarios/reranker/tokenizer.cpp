@@ -216,6 +216,17 @@ Vocab Vocab::from_tokens(std::vector<std::string> tokens, const std::string& lab
 }
 
 Vocab Vocab::load(const std::filesystem::path& path) {
+  // A FIFO would block the read for ever and /dev/zero never ends: only a regular file of a
+  // plausible size (the largest Hugging Face vocabularies are a few MiB) is read.
+  constexpr std::uintmax_t kMaxVocabBytes = std::uintmax_t{64} << 20;
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    fail(path.string(), "cannot open (missing or not a regular file)");
+  const std::uintmax_t size_bytes = std::filesystem::file_size(path, ec);
+  if (ec) fail(path.string(), "cannot open (" + ec.message() + ")");
+  if (size_bytes > kMaxVocabBytes) {
+    fail(path.string(), std::to_string(size_bytes) + " bytes is too large for a vocabulary (at most 64 MiB)");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path.string(), "cannot open");
   std::stringstream buffer;

@@ -1,5 +1,6 @@
 // Every malformed model file must fail as a one-line InputError naming the file and the problem.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -246,6 +247,27 @@ TEST_P(MissingFile, NamesTheFile) {
 }
 INSTANTIATE_TEST_SUITE_P(
     Files, MissingFile, ::testing::Values("config.json", "vocab.txt", "model.safetensors"),
+    [](const auto& param_info) {
+      return std::string(param_info.param).substr(0, std::string(param_info.param).find('.'));
+    });
+
+// A FIFO in place of a model file would block the load for ever and /dev/zero would never end:
+// each is refused as not a regular file (a hang here is a ctest timeout).
+class NotARegularFile : public BadInput, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(NotARegularFile, FifoIsRefused) {
+  std::filesystem::remove(model_ / GetParam());
+  ASSERT_EQ(::mkfifo((model_ / GetParam()).c_str(), 0644), 0);
+  expect_load_error(GetParam(), "cannot open");
+}
+
+TEST_P(NotARegularFile, DevZeroIsRefused) {
+  std::filesystem::remove(model_ / GetParam());
+  std::filesystem::create_symlink("/dev/zero", model_ / GetParam());
+  expect_load_error(GetParam(), "cannot open");
+}
+INSTANTIATE_TEST_SUITE_P(
+    Files, NotARegularFile, ::testing::Values("config.json", "vocab.txt", "model.safetensors"),
     [](const auto& param_info) {
       return std::string(param_info.param).substr(0, std::string(param_info.param).find('.'));
     });

@@ -1,0 +1,411 @@
+// memsoak against hostile workloads and bad input: limits that hold for external workers, no
+// process left behind however memsoak dies, workers that never start, contradictory options,
+// run directories that cannot be created or are already taken. Each test is a few seconds.
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <random>
+#include <string>
+#include <thread>
+
+#include "harness/sample_file.h"
+#include "harness/soak_keeper.h"
+#include "tests/tools/run_memsoak.h"
+
+namespace memsoak::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Process ids whose command line contains `marker`.
+std::vector<pid_t> processes_with(const std::string& marker) {
+  std::vector<pid_t> found;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string cmdline = read_text(entry.path() / "cmdline");
+    for (char& c : cmdline) c = c == '\0' ? ' ' : c;
+    if (cmdline.find(marker) != std::string::npos) found.push_back(std::stoi(name));
+  }
+  return found;
+}
+
+// Waits up to `timeout` for no process to carry `marker`; kills any left so that one failure does
+// not leak into the next test.
+bool none_left(const std::string& marker, std::chrono::milliseconds timeout = 6s) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (processes_with(marker).empty()) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  for (pid_t pid : processes_with(marker)) ::kill(pid, SIGKILL);
+  return false;
+}
+
+class Hardening : public MemsoakTest {
+ protected:
+  std::string example_worker(const std::string& flags) const {
+    return "exec " + shell_quote(MEMSOAK_EXAMPLE_WORKER) + " " + flags;
+  }
+
+  // Starts `memsoak ARGS` in the background (output to files in the scratch directory).
+  pid_t start_memsoak(const std::vector<std::string>& args) const {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      if (::chdir(work_.c_str()) != 0) ::_exit(127);
+      std::freopen(".bg-stdout", "w", stdout);
+      std::freopen(".bg-stderr", "w", stderr);
+      std::vector<char*> argv{const_cast<char*>(MEMSOAK_BINARY)};
+      for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      ::execv(MEMSOAK_BINARY, argv.data());
+      ::_exit(127);
+    }
+    return pid;
+  }
+
+  static int wait_exit_code(pid_t pid) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    return WEXITSTATUS(status);
+  }
+
+  // Waits until `file` in the scratch directory has at least `lines` lines.
+  bool wait_for_lines(const std::string& file, std::size_t lines,
+                      std::chrono::milliseconds timeout = 20s) const {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      const std::string text = read_text(work_ / file);
+      if (static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) >= lines) return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  }
+};
+
+// --- the memory limit --------------------------------------------------------------------------
+
+TEST_F(Hardening, ChildMemoryLimitHoldsInsideAnExternalWorker) {
+  // The worker answers ERR with its own address-space limit (ulimit -v, in KiB).
+  const std::string worker = "echo READY; while read line; do echo \"ERR limit=$(ulimit -v)\"; done";
+  CommandResult r =
+      memsoak({"run", "--exec", worker, "--exec-tracker", "off", "--strategy", "in-process,recycle:2",
+               "--iterations", "4", "--child-memory-limit", "512MiB", "--out", "run", "--quiet"});
+  EXPECT_EQ(r.exit_code, 4) << "every run failed: " << r.err;
+  const std::string log = read_text(work_ / "run" / "run.log");
+  EXPECT_NE(log.find("limit=524288"), std::string::npos) << log;
+  EXPECT_EQ(log.find("limit=unlimited"), std::string::npos) << log;
+}
+
+TEST_F(Hardening, AnExternalWorkerPastTheLimitFailsItsRunsAndSaysWhy) {
+  // 8 MiB kept per run: under a 128 MiB limit the worker cannot get past about 12 runs.
+  CommandResult r = memsoak({"run", "--exec", example_worker("--leak 8388608"), "--exec-tracker", "off",
+                             "--strategy", "in-process", "--iterations", "20", "--child-memory-limit",
+                             "128MiB", "--out", "run", "--quiet"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json s = strategy(report("run"), "in-process");
+  EXPECT_GT(s["failed_runs"].get<int>(), 0);
+  EXPECT_LT(s["rss_peak_bytes"].get<double>(), 128.0 * 1024 * 1024);
+  const std::string log = read_text(work_ / "run" / "run.log");
+  EXPECT_NE(log.find("under --child-memory-limit 128.0 MiB"), std::string::npos) << log;
+}
+
+// --- workers that never start ------------------------------------------------------------------
+
+TEST_F(Hardening, AWorkerThatNeverStartsStopsItsStrategyAndTheSoakFails) {
+  const auto t0 = std::chrono::steady_clock::now();
+  CommandResult r = memsoak({"run", "--exec", "echo 'model.bin: no such file' >&2; exit 1", "--strategy",
+                             "in-process,fork", "--iterations", "50", "--out", "run", "--quiet"});
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 30s);
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_NE(r.err.find("in-process: no run completed"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("'model.bin: no such file'"), std::string::npos) << r.err;
+  nlohmann::json s = strategy(report("run"), "fork");
+  EXPECT_EQ(s["runs"], 3) << "stopped after 3 start failures in a row";
+  EXPECT_NE(s["stopped"].get<std::string>().find("failed to start 3 times in a row"), std::string::npos);
+}
+
+TEST_F(Hardening, ExecFalseDoesNotExitZero) {
+  CommandResult r = memsoak({"run", "--exec", "false", "--strategy", "in-process", "--iterations", "10",
+                             "--out", "run", "--quiet"});
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+}
+
+TEST_F(Hardening, AWorkerThatNeverSaysReadyCostsThreeTimeoutsNotOnePerRun) {
+  const auto t0 = std::chrono::steady_clock::now();
+  CommandResult r = memsoak({"run", "--exec", "exec sleep 600", "--strategy", "in-process", "--iterations",
+                             "49", "--run-timeout", "1s", "--out", "run", "--quiet"});
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 20s);
+  EXPECT_TRUE(none_left("sleep 600"));
+}
+
+// --- contradictions and bad paths --------------------------------------------------------------
+
+TEST_F(Hardening, ContradictoryOptionsAreRefused) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string named;
+  };
+  const std::vector<Case> cases = {
+      {{"--preset", "small", "--model", "/tmp"}, "--preset 'small'"},
+      {{"--workload", "synthetic", "--preset", "small"}, "--preset 'small'"},
+      {{"--workload", "synthetic", "--plugin-config", "x=1"}, "--plugin-config 'x=1'"},
+      {{"--workload", "synthetic", "--leak", "crash:999", "--iterations", "50"}, "--leak 'crash:999'"},
+      {{"--workload", "synthetic", "--leak", "hang:50", "--iterations", "50"}, "--leak 'hang:50'"},
+      {{"--exec", "true", "--preset", "tiny"}, "--exec 'true'"},
+      {{"--workload", "synthetic", "--leak", "nonsense"}, "crash:K, hang:K, hog:K"},
+      {{"--workload", "synthetic", "--leak", "dropped:1XB"}, "TiB"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> args = {"run"};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    CommandResult r = memsoak(args);
+    EXPECT_EQ(r.exit_code, 2) << c.named << ": " << r.err;
+    EXPECT_NE(r.err.find(c.named), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_TRUE(std::filesystem::is_empty(work_)) << c.named << " left files behind";
+  }
+}
+
+TEST_F(Hardening, APathComponentOver255BytesIsBadInput) {
+  CommandResult r = memsoak({"run", "--workload", "synthetic", "--iterations", "10", "--out",
+                             "x/" + std::string(300, 'a') + "/run", "--quiet"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("300 bytes"), std::string::npos) << r.err;
+  EXPECT_TRUE(std::filesystem::is_empty(work_));
+}
+
+TEST_F(Hardening, TwoSoaksGivenTheSameOutAtOnceOneWinsIntact) {
+  const std::vector<std::string> args = {"run",        "--workload",   "synthetic", "--strategy",
+                                         "in-process", "--iterations", "300",       "--out",
+                                         "same",       "--quiet"};
+  pid_t first = start_memsoak(args);
+  pid_t second = start_memsoak(args);
+  const int a = wait_exit_code(first);
+  const int b = wait_exit_code(second);
+  EXPECT_EQ(std::min(a, b), 0);
+  EXPECT_EQ(std::max(a, b), 2);
+  // The winner's directory is whole: its report rebuilds from it with every run.
+  EXPECT_EQ(strategy(report("same"), "in-process")["runs"], 300);
+  CommandResult again = memsoak({"report", "same"});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  for (const auto& entry : std::filesystem::directory_iterator(work_ / "same")) {
+    EXPECT_FALSE(entry.path().filename().string().ends_with(".tmp")) << entry.path();
+  }
+}
+
+// --- nothing left behind -----------------------------------------------------------------------
+
+// A worker that forks a helper, starts a daemon in a session of its own, and ignores SIGTERM;
+// every process of it carries `marker` in its command line.
+std::string hostile_worker(const std::string& marker) {
+  return "trap '' TERM; sleep " + marker + " & setsid sleep " + marker +
+         " & echo READY; while read line; do echo OK; done; sleep " + marker;
+}
+
+class NothingLeftBehind : public Hardening, public ::testing::WithParamInterface<int> {};
+
+TEST_P(NothingLeftBehind, WhateverEndsMemsoak) {
+  const int sig = GetParam();
+  const std::string marker = "4242." + std::to_string(::getpid()) + std::to_string(sig);
+  pid_t pid = start_memsoak({"run", "--exec", hostile_worker(marker), "--exec-tracker", "off", "--strategy",
+                             "in-process,recycle:5", "--iterations", "100000", "--out", "run", "--quiet"});
+  // Running: the worker and its helpers are up.
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (processes_with(marker).size() < 4 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+  }
+  // memsoak itself, the worker's shell and its two sleeps.
+  ASSERT_GE(processes_with(marker).size(), 4u);
+  std::this_thread::sleep_for(300ms);
+  ::kill(pid, sig);
+  const int code = wait_exit_code(pid);
+  if (sig == SIGKILL) {
+    EXPECT_EQ(code, 128 + SIGKILL);
+  } else {
+    EXPECT_EQ(code, 128 + sig) << read_text(work_ / ".bg-stderr");
+    EXPECT_TRUE(std::filesystem::exists(work_ / "run" / "report.json")) << "the report is written first";
+    EXPECT_TRUE(processes_with(marker).empty()) << "an orderly stop leaves nothing, at once";
+  }
+  EXPECT_TRUE(none_left(marker)) << "processes of the soak outlived memsoak";
+}
+INSTANTIATE_TEST_SUITE_P(Signals, NothingLeftBehind, ::testing::Values(SIGKILL, SIGTERM, SIGHUP),
+                         [](const auto& param_info) { return std::string(sigabbrev_np(param_info.param)); });
+
+// --- run.log stays bounded ---------------------------------------------------------------------
+
+TEST_F(Hardening, AWorkerWritingStderrInALoopCannotGrowRunLogPastItsCap) {
+  // 40 MB of stderr before READY, then the protocol.
+  const std::string worker =
+      "head -c 40000000 /dev/zero | tr '\\0' x | fold -w 99 >&2; echo READY; while read l; do echo OK; done";
+  CommandResult r = memsoak({"run", "--exec", worker, "--exec-tracker", "off", "--strategy", "in-process",
+                             "--iterations", "20", "--out", "run", "--quiet"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const auto size = std::filesystem::file_size(work_ / "run" / "run.log");
+  EXPECT_LE(size, harness::kRunLogCapBytes);
+  const std::string log = read_text(work_ / "run" / "run.log");
+  EXPECT_NE(log.find("bytes of run.log dropped here"), std::string::npos);
+}
+
+TEST(RunLogCap, KeepsHeadAndTailAndCountsWhatItDropped) {
+  const std::filesystem::path path =
+      std::filesystem::temp_directory_path() / ("memsoak-logcap-" + std::to_string(::getpid()));
+  std::string text;
+  for (int i = 0; i < 200000; ++i) text += "line " + std::to_string(i) + "\n";
+  { std::ofstream(path) << text; }
+  const int fd = ::open(path.c_str(), O_RDWR);
+  ASSERT_GE(fd, 0);
+  constexpr std::uint64_t kCap = 1 << 20, kHead = 256 << 10, kTail = 128 << 10;
+  const std::uint64_t dropped = harness::SoakKeeper::cap_log(fd, kCap, kHead, kTail);
+  std::string cut = read_text(path);
+  EXPECT_LE(cut.size(), kHead + kTail + 200);
+  EXPECT_TRUE(cut.starts_with("line 0\nline 1\n"));
+  EXPECT_TRUE(cut.ends_with("line 199999\n"));
+  const std::string marker = "[memsoak: " + std::to_string(dropped) + " bytes of run.log dropped here";
+  ASSERT_NE(cut.find(marker), std::string::npos) << cut.substr(kHead - 100, 300);
+  // Every line kept is whole, and the bytes dropped are what is missing.
+  EXPECT_EQ(cut.size() - (cut.find('\n', cut.find(marker)) + 1 - cut.find(marker)) + dropped, text.size());
+  // A second cut after more output carries the first one's count.
+  ::close(fd);
+  { std::ofstream(path, std::ios::app) << text; }
+  const int again = ::open(path.c_str(), O_RDWR);
+  const std::uint64_t more = harness::SoakKeeper::cap_log(again, kCap, kHead, kTail);
+  ::close(again);
+  cut = read_text(path);
+  EXPECT_NE(cut.find("[memsoak: " + std::to_string(dropped + more) + " bytes"), std::string::npos);
+  EXPECT_TRUE(cut.starts_with("line 0\nline 1\n"));
+  std::filesystem::remove(path);
+}
+
+// --- a run directory that cannot be written ----------------------------------------------------
+
+TEST_F(Hardening, AFullDiskAtTheStartIsBadInputAndLeavesNothing) {
+  const std::filesystem::path disk = work_ / "disk";
+  std::filesystem::create_directories(disk);
+  // A 64 KiB file system, filled: needs root (mount), as this project's CI has.
+  if (std::system(
+          ("mount -t tmpfs -o size=64k tmpfs " + shell_quote(disk.string()) + " 2>/dev/null").c_str()) != 0)
+    GTEST_SKIP() << "cannot mount a small tmpfs here (needs root)";
+  std::system(
+      ("dd if=/dev/zero of=" + shell_quote((disk / "filler").string()) + " bs=4k count=64 2>/dev/null")
+          .c_str());
+  CommandResult r = memsoak({"run", "--workload", "synthetic", "--strategy", "in-process", "--iterations",
+                             "10", "--out", (disk / "run").string(), "--quiet"});
+  const std::string listing = std::to_string(std::distance(std::filesystem::directory_iterator(disk), {}));
+  std::system(("umount " + shell_quote(disk.string())).c_str());
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_EQ(listing, "1") << "only the filler is left on the disk";
+}
+
+TEST_F(Hardening, AReportFileThatIsADirectoryIsBadInputAndLeavesNoTemporaryFile) {
+  CommandResult r = memsoak({"run", "--workload", "synthetic", "--strategy", "in-process", "--iterations",
+                             "20", "--out", "run", "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::filesystem::remove(work_ / "run" / "report.json");
+  std::filesystem::create_directory(work_ / "run" / "report.json");
+  r = memsoak({"report", "run"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("report.json: is a directory"), std::string::npos) << r.err;
+  for (const auto& entry : std::filesystem::directory_iterator(work_ / "run")) {
+    EXPECT_FALSE(entry.path().filename().string().ends_with(".tmp")) << entry.path();
+  }
+}
+
+// --- a workload that misbehaves with memsoak's own process -------------------------------------
+
+// Each run index of entry 0 in samples.bin, with how many records it has.
+std::map<std::uint64_t, int> records_per_run(const std::filesystem::path& samples) {
+  std::map<std::uint64_t, int> count;
+  for (const auto& record : harness::read_sample_file(samples)) ++count[record.run_index];
+  return count;
+}
+
+TEST_F(Hardening, AnInProcessWorkloadThatChangesDirectoryAndReplacesDescriptorsCorruptsNothing) {
+  std::filesystem::create_directories(work_ / "elsewhere");
+  CommandResult r = memsoak({"run", "--plugin", MEMSOAK_HOSTILE_PLUGIN, "--plugin-config",
+                             "chdir:" + (work_ / "elsewhere").string() + " signals dup-data", "--strategy",
+                             "in-process", "--iterations", "200", "--out", "run", "--quiet"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const auto runs = records_per_run(work_ / "run" / "samples.bin");
+  EXPECT_EQ(runs.size(), 200u);
+  for (const auto& [run, n] : runs) EXPECT_EQ(n, 1) << "run " << run;
+  EXPECT_TRUE(std::filesystem::is_empty(work_ / "elsewhere"))
+      << "nothing of the run directory went elsewhere";
+  EXPECT_EQ(strategy(report("run"), "in-process")["failed_runs"], 0);
+}
+
+TEST_F(Hardening, AnInProcessWorkloadThatClosesMemsoaksPipesLosesThatRunOnly) {
+  CommandResult r = memsoak({"run", "--plugin", MEMSOAK_HOSTILE_PLUGIN, "--plugin-config", "close-all:30",
+                             "--strategy", "in-process", "--iterations", "100", "--out", "run", "--quiet"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const auto runs = records_per_run(work_ / "run" / "samples.bin");
+  EXPECT_EQ(runs.size(), 100u);
+  for (const auto& [run, n] : runs) EXPECT_EQ(n, 1) << "run " << run << " has " << n << " records";
+  nlohmann::json s = strategy(report("run"), "in-process");
+  EXPECT_EQ(s["failed_runs"], 1) << "run 30, whose process was cut off from memsoak";
+  EXPECT_NE(read_text(work_ / "run" / "run.log").find("closed or replaced memsoak's descriptor"),
+            std::string::npos);
+}
+
+// --- nothing lost when memsoak is killed -------------------------------------------------------
+
+// kill -9 at a random moment: every run the worker answered more than a second before the kill
+// has its record, and `memsoak report` rebuilds the report from them. The worker appends each RUN
+// line it answers to answered.txt, which outlives memsoak.
+TEST_F(Hardening, KillNineAtRandomMomentsLosesAtMostTheLastSecond) {
+  std::random_device seed_source;
+  const unsigned seed = seed_source();
+  std::mt19937 random(seed);
+  std::uniform_int_distribution<int> delay_ms(300, 2500);
+  for (int moment = 0; moment < 3; ++moment) {
+    const std::string out = "run" + std::to_string(moment);
+    const std::string answered = (work_ / (out + "-answered.txt")).string();
+    const std::string worker =
+        "echo READY; while read line; do echo \"$line\" >> " + shell_quote(answered) + "; echo OK; done";
+    pid_t pid = start_memsoak({"run", "--exec", worker, "--exec-tracker", "off", "--strategy", "in-process",
+                               "--iterations", "10000000", "--out", out, "--quiet"});
+    ASSERT_TRUE(wait_for_lines(out + "-answered.txt", 1)) << "the soak did not start";
+    const int delay = delay_ms(random);
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+    ::kill(pid, SIGKILL);
+    EXPECT_EQ(wait_exit_code(pid), 128 + SIGKILL);
+    const auto records = harness::read_sample_file(work_ / out / "samples.bin");
+    const std::string text = read_text(answered);
+    const auto answered_runs = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+    ASSERT_GT(records.size(), 0u);
+    // Runs per second, from the records' own latencies: what a second of samples is.
+    double busy_ns = 0;
+    for (const auto& record : records) busy_ns += static_cast<double>(record.latency_ns);
+    const double runs_per_second = static_cast<double>(records.size()) / (busy_ns / 1e9);
+    const double lost = static_cast<double>(answered_runs) - static_cast<double>(records.size());
+    RecordProperty(
+        "moment" + std::to_string(moment),
+        fmt::format("killed after {} ms: {} runs answered, {} recorded, {:.0f} runs/s: lost {:.4f} s", delay,
+                    answered_runs, records.size(), runs_per_second, lost / runs_per_second));
+    std::cout << "seed " << seed << ", killed after " << delay << " ms: " << answered_runs
+              << " runs answered, " << records.size() << " recorded (" << runs_per_second << " runs/s)"
+              << std::endl;
+    EXPECT_LE(lost / runs_per_second, 1.0) << "more than the last second of samples was lost";
+    CommandResult r = memsoak({"report", out});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    nlohmann::json s = strategy(report(out), "in-process");
+    EXPECT_EQ(s["runs"].get<std::size_t>(), records.size());
+    EXPECT_FALSE(s["finished"].get<bool>()) << "the report says the soak was cut short";
+  }
+}
+
+}  // namespace
+}  // namespace memsoak::testing
