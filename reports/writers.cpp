@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "harness/errors.h"
 #include "harness/json_file.h"
 #include "reports/writer.h"
 
@@ -60,6 +61,8 @@ void write_reports(const Report& report, const WriterTarget& target) {
   for (const auto& writer : report_writers()) {
     try {
       writer->write(report, target);
+    } catch (const InputError&) {
+      throw;  // names the file and what is wrong with where it goes: one line as it is
     } catch (const std::exception& e) {
       throw std::runtime_error(fmt::format("writing the {}: {}", writer->name(), e.what()));
     }
