@@ -14,7 +14,8 @@ cd "$(dirname "$0")/.."
 # Each target and its -max_len, in bytes: a little above its largest real input.
 declare -A max_len=(
   [units]=64 [proc_parsers]=4096 [sample_file]=2048 [artifact]=2048 [stack_dump]=2048
-  [worker_protocol]=4096 [run_manifest]=8192 [scenario_file]=1024 [heaptrack]=4096
+  [worker_protocol]=4096 [run_manifest]=8192 [run_log]=4096 [scenario_file]=1024
+  [heaptrack]=4096 [heaptrack_record]=1024
   [safetensors]=8192 [model_config]=2048 [vocab]=2048 [tokenizer]=2048
 )
 seconds=30
@@ -69,7 +70,8 @@ run_target() {
     local what
     what=$(grep -o -m 1 -E 'ERROR: libFuzzer: [a-z-]+|ERROR: AddressSanitizer: [a-z-]+|runtime error: .*|fuzz: .*' "$log" || echo "exit status $status")
     local input
-    input=$(grep -o -m 1 "$findings/[^ ]*" "$log" || echo "(no input written)")
+    input=$(grep -o -m 1 "Test unit written to [^ ]*" "$log" || echo "(no input written)")
+    input=${input#Test unit written to }
     printf '%-16s FINDING: %s; input %s; log %s\n' "$name" "$what" "$input" "$log" >"$log.summary"
   fi
 }
