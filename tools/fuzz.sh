@@ -47,7 +47,10 @@ if [ $build -eq 1 ]; then
   CC=clang CXX=clang++ cmake -S . -B $build_dir -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMEMSOAK_FUZZ=ON \
     -DMEMSOAK_BUILD_TESTS=OFF -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" \
     -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" >/dev/null
-  cmake --build $build_dir -j"$(nproc)" --target "${targets[@]/#/memsoak_fuzz_}" >&2
+  # One target when all are wanted (memsoak_fuzz), so that make links them in parallel.
+  wanted=("${targets[@]/#/memsoak_fuzz_}")
+  [ ${#targets[@]} -eq ${#max_len[@]} ] && wanted=(memsoak_fuzz)
+  cmake --build $build_dir -j"$(nproc)" --target "${wanted[@]}" >&2
 fi
 
 # Runs one target; its summary line goes to $build_dir/fuzz-logs/NAME.summary.
