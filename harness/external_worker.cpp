@@ -23,6 +23,7 @@
 #include "harness/errors.h"
 #include "harness/exec_tracker.h"
 #include "harness/internal/clock.h"
+#include "harness/internal/worker_answer.h"
 #include "harness/posix.h"
 #include "harness/proc_parsers.h"
 #include "harness/process_tree.h"
@@ -241,8 +242,11 @@ std::string last_log_line(const std::string& path, std::uintmax_t offset) {
   return quote(newline == std::string::npos ? text : text.substr(newline + 1));
 }
 
-// Fills `outcome` from an answer line; false when the line is not an answer of protocol v1.
-bool read_answer(std::string_view line, RunOutcome& outcome) {
+}  // namespace
+
+namespace internal {
+
+bool read_worker_answer(std::string_view line, RunOutcome& outcome) {
   if (line == "OK" || line.starts_with("OK ")) {
     std::string_view text = line.size() > 3 ? line.substr(3) : std::string_view();
     outcome.ok = true;
@@ -257,7 +261,7 @@ bool read_answer(std::string_view line, RunOutcome& outcome) {
   return false;
 }
 
-}  // namespace
+}  // namespace internal
 
 std::string WorkerExit::description() const {
   switch (stopped_by) {
@@ -436,7 +440,7 @@ RunOutcome ExternalWorker::run(std::uint64_t run_index) {
   LineReader::Status status =
       reader_.read_line(stdout_fd_, t0_ns + options_.run_timeout_ms * 1'000'000, line_);
   outcome.latency_ns = monotonic_ns() - t0_ns;
-  if (status != LineReader::Status::kLine || !read_answer(line_, outcome)) {
+  if (status != LineReader::Status::kLine || !internal::read_worker_answer(line_, outcome)) {
     std::string due = "the answer to RUN " + std::to_string(run_index);
     return fail(outcome, describe_failed_read(status, due, options_.run_timeout_ms));
   }

@@ -13,6 +13,8 @@ packages=(
   libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0
   heaptrack zstd
   chromium
+  # tools/fuzz.sh: clang and its libFuzzer, ASan and UBSan runtimes (libclang_rt.*.a)
+  clang libclang-rt-14-dev
 )
 # report.html embeds uPlot from the npm registry (reports/html/package-lock.json): Debian's npm,
 # unless this machine already has one (a Node.js from elsewhere brings its own).

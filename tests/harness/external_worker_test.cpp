@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "harness/internal/clock.h"
+#include "harness/internal/worker_answer.h"
 #include "harness/process_tree.h"
 #include "harness/workload.h"
 #include "reports/growth.h"
@@ -31,6 +32,28 @@ std::string cpp_worker(const std::string& flags = "") {
 
 std::string python_worker(const std::string& flags = "") {
   return std::string("'") + MEMSOAK_PYTHON3 + "' '" + MEMSOAK_RERANKER_WORKER_PY + "' " + flags;
+}
+
+// The answer line alone (tests/fuzz/worker_protocol_fuzz.cpp fuzzes it): OK with or without a
+// text, ERR with or without a reason (control bytes made spaces), and anything else refused.
+TEST(WorkerAnswer, ReadsOkAndErrAndRefusesTheRest) {
+  RunOutcome ok;
+  EXPECT_TRUE(internal::read_worker_answer("OK 1a2b", ok));
+  EXPECT_TRUE(ok.ok);
+  RunOutcome bare;
+  EXPECT_TRUE(internal::read_worker_answer("OK", bare));
+  EXPECT_NE(ok.digest, bare.digest);
+  RunOutcome err;
+  EXPECT_TRUE(internal::read_worker_answer(std::string("ERR out\tof\0memory", 17), err));
+  EXPECT_FALSE(err.ok);
+  EXPECT_EQ(err.failure, "out of memory");
+  RunOutcome silent;
+  EXPECT_TRUE(internal::read_worker_answer("ERR", silent));
+  EXPECT_EQ(silent.failure, "worker answered ERR without a reason");
+  for (const char* line : {"", "OKAY", "ok", " OK", "ERRno", "READY"}) {
+    RunOutcome outcome;
+    EXPECT_FALSE(internal::read_worker_answer(line, outcome)) << line;
+  }
 }
 
 ExternalWorkerOptions options_for(const std::string& command) {
