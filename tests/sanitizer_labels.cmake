@@ -13,7 +13,9 @@ endfunction()
 # Code that starts threads: the analysis of strategies in parallel, the sampler's thread count,
 # the counting allocator under thread churn and fork, the reranker's thread-churn leak mode.
 memsoak_label_tests(memsoak_threaded_unit_tests unit threads)
-memsoak_label_tests(memsoak_counting_malloc_tests unit threads)
+# The counting allocator's own tests are threaded, but a TSan build of them crashes at start (the
+# runtime's start-up and the malloc it is handed do not yet agree; see tools/sanitize.sh).
+memsoak_label_tests(memsoak_counting_malloc_tests unit threads no-tsan)
 memsoak_label_tests(memsoak_reranker_workload_test_tests reranker threads)
 # LD_PRELOADed malloc hooks (the exec tracker, heaptrack): ASan and TSan must own malloc and be
 # first in a process's library list, so these cannot run under either.

@@ -13,6 +13,14 @@ inline constexpr bool kSanitizerOwnsMalloc = true;
 inline constexpr bool kSanitizerOwnsMalloc = false;
 #endif
 
+// ThreadSanitizer's runtime runs a background thread of its own in every process, forked
+// children included: a process's thread count is one more than its code started.
+#if defined(__SANITIZE_THREAD__)
+inline constexpr int kSanitizerRuntimeThreads = 1;
+#else
+inline constexpr int kSanitizerRuntimeThreads = 0;
+#endif
+
 inline constexpr const char* kNoPreloadUnderSanitizer =
     "LD_PRELOAD of an allocator or malloc hooks cannot run under ASan or TSan, which own malloc";
 

@@ -30,7 +30,7 @@ opt_flags="-O1 -g1 -DNDEBUG"
 asan_targets=(memsoak memsoak_unit_tests memsoak_process_tests memsoak_counting_malloc_test
   memsoak_plugin_workload_test memsoak_external_worker_tests memsoak_cli_test auto_iterations_cli_test
   shard_merge_cli_test)
-tsan_targets=(memsoak_unit_tests memsoak_counting_malloc_test memsoak_reranker_workload_test)
+tsan_targets=(memsoak_unit_tests memsoak_reranker_workload_test)
 
 # run_job NAME SANITIZE DIR LABELS EXCLUDED ENV_ARRAY TARGETS...: configure, build, test, with
 # times. Called in a || list, where set -e does not apply: each step returns its own failure.
