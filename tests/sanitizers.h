@@ -24,4 +24,13 @@ inline constexpr int kSanitizerRuntimeThreads = 0;
 inline constexpr const char* kNoPreloadUnderSanitizer =
     "LD_PRELOAD of an allocator or malloc hooks cannot run under ASan or TSan, which own malloc";
 
+// The sanitizer's runtime needs descriptors of its own: UBSan's vptr check writes an object to a
+// pipe to learn whether its memory is readable, and reports an "invalid vptr" when it cannot open
+// one. Tests that leave a process almost no descriptors cannot run under a sanitizer.
+inline constexpr const char* kNoDescriptorLimitUnderSanitizer =
+    "the sanitizer's runtime needs free descriptors (UBSan's vptr check opens a pipe)";
+
+// malloc_trim and mallinfo2 act on glibc's heap, which ASan and TSan replace with their own.
+inline constexpr const char* kNoGlibcHeapUnderSanitizer = "ASan and TSan replace glibc's heap (malloc_trim)";
+
 }  // namespace memsoak::testing
