@@ -120,8 +120,25 @@ struct NextScope {  // memsoak's own processes do not count mappings
 };
 #endif
 
+#ifdef MEMSOAK_COUNTING_UNDER_SANITIZER
+// The sanitizer runtime's allocator interface (sanitizer/allocator_interface.h, not in GCC 12).
+extern "C" int __sanitizer_get_ownership(const volatile void* ptr);
+#endif
+
+// Whether ptr is a block of the next allocator, whose usable size may be asked for. Under a
+// sanitizer (MEMSOAK_SANITIZE) the next allocator is its runtime, which hands out blocks of its
+// own internal allocator while it starts (its dlsym calls allocate) and fails on a
+// malloc_usable_size of them: those few blocks are left uncounted, on allocation and on free.
+bool countable(const void* ptr) noexcept {
+#ifdef MEMSOAK_COUNTING_UNDER_SANITIZER
+  return __sanitizer_get_ownership(ptr) != 0;
+#else
+  return ptr != nullptr;
+#endif
+}
+
 void count_alloc(void* ptr) noexcept {
-  if (ptr == nullptr || t_counting) return;
+  if (ptr == nullptr || t_counting || !countable(ptr)) return;
   t_counting = true;
   const std::size_t usable = g_next.usable_size(ptr);
   count_heap_change(static_cast<std::int64_t>(usable), 1);
@@ -134,7 +151,7 @@ void count_alloc(void* ptr) noexcept {
 
 // Counted while the block is still this thread's: usable_size must not read a freed block.
 void count_free(void* ptr) noexcept {
-  if (ptr == nullptr || t_counting) return;
+  if (ptr == nullptr || t_counting || !countable(ptr)) return;
   t_counting = true;
   const std::size_t usable = g_next.usable_size(ptr);
   count_heap_change(-static_cast<std::int64_t>(usable), -1);

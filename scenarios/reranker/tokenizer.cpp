@@ -84,7 +84,7 @@ std::u32string decode_utf8(std::string_view text) {
       ++i;
       continue;
     }
-    char32_t cp = len == 1 ? b0 : (b0 & (0x7F >> len));
+    char32_t cp = len == 1 ? b0 : (b0 & (0x7Fu >> len));
     bool ok = true;
     for (std::size_t k = 1; k < len; ++k) {
       const auto b = static_cast<unsigned char>(text[i + k]);

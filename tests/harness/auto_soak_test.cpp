@@ -12,6 +12,7 @@
 #include "harness/runner.h"
 #include "harness/sample_file.h"
 #include "harness/sequential_looks.h"
+#include "tests/sanitizers.h"
 #include "tests/scratch_dir.h"
 
 namespace memsoak::harness {
@@ -151,6 +152,7 @@ TEST_F(AutoSoak, DurationIsSharedAmongEntriesAndEndsThem) {
 }
 
 TEST_F(AutoSoak, InProcessEntriesUnderGlibcReportATrimProbeOthersNone) {
+  if (memsoak::testing::kSanitizerOwnsMalloc) GTEST_SKIP() << memsoak::testing::kNoGlibcHeapUnderSanitizer;
   SoakConfig config;
   config.scenario = "in-test";
   config.workload = "paced";

@@ -15,6 +15,7 @@
 #include "harness/external_worker.h"
 #include "harness/strategy.h"
 #include "tests/harness/descriptors.h"
+#include "tests/sanitizers.h"
 
 namespace memsoak::harness {
 namespace {
@@ -61,6 +62,8 @@ TEST(MakePipe, FailsWithoutLeavingAnEndOpen) {
 // succeeds), and no descriptor is left behind either way. Three descriptors let the first pipe
 // of a two-pipe strategy succeed and the second fail: the path that used to leak the first.
 TEST(Strategies, ForcedDescriptorFailuresLeakNothing) {
+  if (memsoak::testing::kSanitizerOwnsMalloc)
+    GTEST_SKIP() << memsoak::testing::kNoDescriptorLimitUnderSanitizer;
   ::signal(SIGPIPE, SIG_IGN);  // as in an entry process: a dead worker's pipe fails a write
   for (const char* name : {"fork", "zygote", "recycle:2"}) {
     for (int free_fds = 0; free_fds <= 5; ++free_fds) {
@@ -85,6 +88,8 @@ TEST(Strategies, ForcedDescriptorFailuresLeakNothing) {
 }
 
 TEST(ExternalWorker, ForcedDescriptorFailuresLeakNothing) {
+  if (memsoak::testing::kSanitizerOwnsMalloc)
+    GTEST_SKIP() << memsoak::testing::kNoDescriptorLimitUnderSanitizer;
   for (int free_fds = 0; free_fds <= 4; ++free_fds) {
     const int before = open_descriptors();
     {

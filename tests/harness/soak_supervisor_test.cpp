@@ -18,6 +18,7 @@
 #include "harness/sample_file.h"
 #include "harness/stop_signals.h"
 #include "tests/harness/descriptors.h"
+#include "tests/sanitizers.h"
 #include "tests/scratch_dir.h"
 
 namespace memsoak::harness {
@@ -270,6 +271,8 @@ TEST_F(SoakSupervisor, ArtifactsOfForkChildrenAndOfTheEntryProcessAreCountedAndL
 // With room for only a few descriptors the soak fails somewhere (run.json, samples.bin, the
 // entry's pipes, the entry process itself): wherever it does, the supervisor leaves none open.
 TEST_F(SoakSupervisor, ForcedDescriptorFailuresLeakNothing) {
+  if (memsoak::testing::kSanitizerOwnsMalloc)
+    GTEST_SKIP() << memsoak::testing::kNoDescriptorLimitUnderSanitizer;
   StopSignals::install();  // its self-pipe lives as long as the process, by design
   for (int free_fds = 0; free_fds <= 12; ++free_fds) {
     fs::remove_all(dir_);

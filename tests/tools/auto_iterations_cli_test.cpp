@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "harness/sample_file.h"
+#include "tests/sanitizers.h"
 #include "tests/tools/run_memsoak.h"
 
 namespace memsoak::testing {
@@ -70,6 +71,7 @@ TEST_F(AutoIterationsCli, DurationEndsEveryEntryInItsShare) {
 // Re-executed entry processes (another allocator) get the control pipe and stop at the ceiling
 // like forked ones; the trim probe is there for glibc's malloc only.
 TEST_F(AutoIterationsCli, ExecutedEntriesStopTooAndTheTrimProbeIsForGlibcOnly) {
+  if (kSanitizerOwnsMalloc) GTEST_SKIP() << kNoPreloadUnderSanitizer << " (--allocator jemalloc)";
   CommandResult r = memsoak({"run", "--workload", "synthetic", "--leak", "dropped:4096", "--strategy",
                              "in-process,fork", "--allocator", "glibc-arena2,jemalloc", "--iterations",
                              "auto", "--max-iterations", "160", "--out", "r", "--quiet"});

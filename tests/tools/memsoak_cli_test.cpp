@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "tests/sanitizers.h"
 #include "tests/tools/run_memsoak.h"
 
 namespace memsoak::testing {
@@ -116,6 +117,7 @@ TEST_F(MemsoakCli, RunJsonRecordsConfigAndEnvironment) {
 // that started the soak, not whatever the path holds now: replacing the executable mid-soak, as a
 // rebuild does, changes nothing.
 TEST_F(MemsoakCli, ReplacingTheExecutableDuringASoakDoesNotChangeWhatRuns) {
+  if (kSanitizerOwnsMalloc) GTEST_SKIP() << kNoPreloadUnderSanitizer << " (--allocator jemalloc)";
   const std::string copy = (work_ / "memsoak-copy").string();
   std::filesystem::copy_file(MEMSOAK_BINARY, copy);
   const std::string command =
