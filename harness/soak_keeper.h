@@ -43,7 +43,6 @@ class SoakKeeper {
   // Closes the pipe and waits (at most 15 s) for the keeper's last cut and sweep: afterwards no
   // process of the soak remains and run.log is within its cap.
   void finish() noexcept;
-  const std::string& token() const noexcept { return token_; }
 
   // Sends SIGKILL to every process except the caller whose environment has `variable`=`token`,
   // again until a scan finds none (at most `max_rounds` scans 10 ms apart); returns how many.
