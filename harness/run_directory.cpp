@@ -93,22 +93,51 @@ void claim(const fs::path& dir, const std::string& label) {
   held = std::move(fd);
 }
 
+// "a/b/" as "a/b", so that walking up by parent_path() leaves the directory at the first step.
+fs::path without_trailing_slash(const fs::path& dir) {
+  fs::path normal = dir.lexically_normal();
+  return normal.has_filename() || !normal.has_parent_path() ? normal : normal.parent_path();
+}
+
 // A full disk (or quota) found now is bad input with one line and nothing left behind, rather than
 // an internal error at the first record: writes the first 64 KiB a soak needs, then removes them.
-// `created`: this call made `dir`, and removes it on failure.
-void probe_space(const fs::path& dir, const std::string& label, bool created) {
+// `created_top`: the topmost directory this call created (empty: none); on failure every directory
+// from `dir` up to it is removed again (only while empty).
+void probe_space(const fs::path& dir, const std::string& label, const fs::path& created_top) {
   const fs::path probe = dir / ".memsoak-space-probe";
   UniqueFd fd(::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   int error = fd.valid() ? 0 : errno;
   static const char kZeros[64 * 1024] = {};
-  if (error == 0 && ::write(fd.get(), kZeros, sizeof kZeros) != static_cast<ssize_t>(sizeof kZeros))
-    error = errno != 0 ? errno : ENOSPC;
+  if (error == 0) {
+    const ssize_t written = ::write(fd.get(), kZeros, sizeof kZeros);
+    // A short write sets no errno: the disk had room for part of the 64 KiB only.
+    if (written < 0)
+      error = errno;
+    else if (static_cast<std::size_t>(written) != sizeof kZeros)
+      error = ENOSPC;
+  }
   fd.reset();
   std::error_code ignored;
   fs::remove(probe, ignored);
   if (error == 0) return;
-  if (created) fs::remove(dir, ignored);
+  if (!created_top.empty()) {
+    for (fs::path p = without_trailing_slash(dir);; p = p.parent_path()) {
+      if (!fs::remove(p, ignored) || p == created_top || !p.has_parent_path() || p.parent_path() == p) break;
+    }
+  }
   throw InputError(fmt::format("{}: cannot write there: {}", label, std::strerror(error)));
+}
+
+// The topmost directory of `dir` that does not exist yet (what make_directory will create first);
+// empty when `dir` exists.
+fs::path first_missing(const fs::path& dir) {
+  fs::path top;
+  std::error_code ec;
+  for (fs::path p = without_trailing_slash(dir); !p.empty() && !fs::exists(p, ec); p = p.parent_path()) {
+    top = p;
+    if (!p.has_parent_path() || p.parent_path() == p) break;
+  }
+  return top;
 }
 
 }  // namespace
@@ -122,10 +151,10 @@ fs::path create_run_directory(const std::optional<fs::path>& requested) {
       if (!fs::is_directory(*requested, ec)) throw InputError(label + ": exists and is not a directory");
       if (!fs::is_empty(*requested, ec)) throw InputError(label + ": directory is not empty");
     }
-    const bool existed = fs::exists(*requested, ec);
+    const fs::path created_top = first_missing(*requested);
     make_directory(*requested, label);
     claim(*requested, label);
-    probe_space(*requested, label, !existed);
+    probe_space(*requested, label, created_top);
     // Checked again now that no other memsoak can take it: one that started at the same moment
     // may have passed the check above too, and written its run.json since.
     if (!fs::is_empty(*requested, ec)) throw InputError(label + ": directory is not empty");
@@ -139,7 +168,8 @@ fs::path create_run_directory(const std::optional<fs::path>& requested) {
   for (int suffix = 1;; ++suffix) {
     std::string name = suffix == 1 ? stamp : stamp + "-" + std::to_string(suffix);
     if (::mkdir((base / name).c_str(), 0755) == 0) {
-      probe_space(base / name, fmt::format("default run directory '{}'", (base / name).string()), true);
+      probe_space(base / name, fmt::format("default run directory '{}'", (base / name).string()),
+                  base / name);
       point_latest_link(base, name);
       return base / name;
     }

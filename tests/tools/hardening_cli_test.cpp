@@ -321,6 +321,24 @@ TEST_F(Hardening, AFullDiskAtTheStartIsBadInputAndLeavesNothing) {
   EXPECT_EQ(listing, "1") << "only the filler is left on the disk";
 }
 
+TEST_F(Hardening, ANearlyFullDiskIsBadInputNamingTheRealCauseAndLeavesNoDirectory) {
+  const std::filesystem::path disk = work_ / "disk";
+  std::filesystem::create_directories(disk);
+  if (std::system(
+          ("mount -t tmpfs -o size=64k tmpfs " + shell_quote(disk.string()) + " 2>/dev/null").c_str()) != 0)
+    GTEST_SKIP() << "cannot mount a small tmpfs here (needs root)";
+  // Half full: the probe's 64 KiB write is short (no errno), not refused.
+  std::system(("dd if=/dev/zero of=" + shell_quote((disk / "filler").string()) + " bs=4k count=8 2>/dev/null")
+                  .c_str());
+  CommandResult r = memsoak({"run", "--workload", "synthetic", "--strategy", "in-process", "--iterations",
+                             "10", "--out", (disk / "a" / "b" / "run").string(), "--quiet"});
+  const std::string listing = std::to_string(std::distance(std::filesystem::directory_iterator(disk), {}));
+  std::system(("umount " + shell_quote(disk.string())).c_str());
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
+  EXPECT_EQ(listing, "1") << "only the filler is left on the disk, not the parents --out created";
+}
+
 TEST_F(Hardening, AReportFileThatIsADirectoryIsBadInputAndLeavesNoTemporaryFile) {
   CommandResult r = memsoak({"run", "--workload", "synthetic", "--strategy", "in-process", "--iterations",
                              "20", "--out", "run", "--quiet"});
