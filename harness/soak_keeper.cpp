@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
+#include <vector>
 
 #include "harness/internal/clock.h"
 #include "harness/posix.h"
@@ -61,7 +62,7 @@ bool environment_has(pid_t pid, std::string_view needle) noexcept {
 }
 
 // One scan of /proc; SIGKILLs every match. Uses getdents64 directly: opendir allocates.
-int sweep_once(std::string_view needle, pid_t self) noexcept {
+int sweep_once(std::string_view needle, pid_t self, pid_t spared) noexcept {
   int proc = ::open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (proc < 0) return 0;
   int signalled = 0;
@@ -75,7 +76,7 @@ int sweep_once(std::string_view needle, pid_t self) noexcept {
       const char* name = entry->d_name;
       if (name[0] < '1' || name[0] > '9') continue;
       const pid_t pid = static_cast<pid_t>(std::strtol(name, nullptr, 10));
-      if (pid == self || !environment_has(pid, needle)) continue;
+      if (pid == self || pid == spared || !environment_has(pid, needle)) continue;
       if (::kill(pid, SIGKILL) == 0) ++signalled;
     }
   }
@@ -83,10 +84,28 @@ int sweep_once(std::string_view needle, pid_t self) noexcept {
   return signalled;
 }
 
+// "<pid>_<seconds>_<nanoseconds>": unique on the machine, and usable in a variable's name.
 std::string make_token() {
   timespec now{};
   ::clock_gettime(CLOCK_REALTIME, &now);
-  return std::to_string(::getpid()) + "-" + std::to_string(now.tv_sec) + "-" + std::to_string(now.tv_nsec);
+  return std::to_string(::getpid()) + "_" + std::to_string(now.tv_sec) + "_" + std::to_string(now.tv_nsec);
+}
+
+// The token this process set for its own soak (it starts with this pid); empty when none. One
+// inherited from another soak (a memsoak run inside a worker) starts with another pid.
+std::string own_token() {
+  const char* value = std::getenv(kSoakTokenVariable);
+  if (value == nullptr) return {};
+  const std::string prefix = std::to_string(::getpid()) + "_";
+  return std::string_view(value).starts_with(prefix) ? std::string(value) : std::string();
+}
+
+std::string sweep_variable(const std::string& token) { return "MEMSOAK_SOAK_" + token; }
+
+// Sets both variables of `token` in this process's environment.
+void set_token(const std::string& token) {
+  ::setenv(kSoakTokenVariable, token.c_str(), 1);
+  ::setenv(sweep_variable(token).c_str(), "1", 1);
 }
 
 constexpr std::string_view kMarkerStart = "[memsoak: ";
@@ -166,17 +185,13 @@ std::uint64_t SoakKeeper::cap_log(int fd, std::uint64_t cap, std::uint64_t head,
   return dropped_now;
 }
 
-int SoakKeeper::sweep(const std::string& variable, const std::string& token, int max_rounds) noexcept {
-  // Built before any fork by the caller's std::string; here only viewed.
-  char needle[256];
-  int length = std::snprintf(needle, sizeof needle, "%s=%s", variable.c_str(), token.c_str());
-  if (length <= 0 || static_cast<std::size_t>(length) + 1 >= sizeof needle) return 0;
+int SoakKeeper::sweep(const std::string& entry, pid_t spared, int max_rounds) noexcept {
   // The terminating NUL is part of the entry: TOKEN=12 must not match TOKEN=123.
-  const std::string_view with_nul(needle, static_cast<std::size_t>(length) + 1);
+  const std::string_view with_nul(entry.c_str(), entry.size() + 1);
   const pid_t self = ::getpid();
   int total = 0;
   for (int round = 0; round < max_rounds; ++round) {
-    int signalled = sweep_once(with_nul, self);
+    int signalled = sweep_once(with_nul, self, spared);
     total += signalled;
     if (signalled == 0) break;
     timespec pause{0, 10'000'000};
@@ -185,19 +200,51 @@ int SoakKeeper::sweep(const std::string& variable, const std::string& token, int
   return total;
 }
 
-SoakKeeper::SoakKeeper(const std::filesystem::path& run_log) : token_(make_token()) {
-  ::setenv(kSoakTokenVariable, token_.c_str(), 1);
-  // `control`: closed by this process when the soak is over (or by the kernel when it dies).
-  // `done`: closed by the sweeper when it has swept.
+void SoakKeeper::enter_soak() noexcept {
+  if (!own_token().empty()) return;  // this is the executed program
+  try {
+    set_token(make_token());
+    std::string arguments;
+    char buffer[4096];
+    const int fd = ::open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) > 0;)
+      arguments.append(buffer, static_cast<std::size_t>(n));
+    ::close(fd);
+    std::vector<char*> argv;
+    for (std::size_t at = 0; at < arguments.size(); at = arguments.find('\0', at) + 1) {
+      argv.push_back(arguments.data() + at);
+      if (arguments.find('\0', at) == std::string::npos) break;
+    }
+    if (argv.empty()) return;
+    argv.push_back(nullptr);
+    std::fflush(nullptr);
+    ::execv("/proc/self/exe", argv.data());
+  } catch (...) {
+    // Out of memory this early: carry on without the re-execution.
+  }
+}
+
+SoakKeeper::SoakKeeper(const std::filesystem::path& run_log) : token_(own_token()) {
+  if (token_.empty()) {
+    token_ = make_token();
+    set_token(token_);
+  }
+  // `control`: a byte from this process when the soak is over. `done`: closed by the keeper when
+  // it has swept. `soak`: a pidfd of this process, readable when it has ended, however it ended.
   int control[2];
   int done[2];
+  const pid_t soak_pid = ::getpid();
+  UniqueFd soak(static_cast<int>(::syscall(SYS_pidfd_open, soak_pid, 0)));
+  if (!soak.valid()) return;  // a kernel before 5.3: no keeper
   if (::pipe2(control, O_CLOEXEC) != 0) return;
   if (::pipe2(done, O_CLOEXEC) != 0) {
     ::close(control[0]);
     ::close(control[1]);
     return;
   }
-  const std::string variable = kSoakTokenVariable;
+  // Built before the fork: the keeper allocates nothing.
+  const std::string entry = sweep_variable(token_) + "=1";
   const std::string log_path = run_log.string();
   // Forked twice so that the sweeper is no child of this process: the soak's reaping of orphans
   // (waitpid(-1)) must neither wait for it nor reap it.
@@ -207,30 +254,34 @@ SoakKeeper::SoakKeeper(const std::filesystem::path& run_log) : token_(make_token
     ::prctl(PR_SET_NAME, "memsoak-keeper");  // in ps and top; its command line is memsoak's
     if (::fork() != 0) ::_exit(0);
     // Holds nothing of memsoak's open: whoever reads memsoak's output sees its end when memsoak
-    // ends. Keeps the control pipe (as 3) and the done pipe (as 4), and /dev/null on 0 to 2.
+    // ends. Keeps the control pipe (as 3), the done pipe (as 4) and the pidfd (as 5), and
+    // /dev/null on 0 to 2.
     const int control_high = ::fcntl(control[0], F_DUPFD, 10);
     const int done_high = ::fcntl(done[1], F_DUPFD, 10);
-    if (control_high < 0 || done_high < 0 || ::dup2(control_high, 3) < 0 || ::dup2(done_high, 4) < 0)
+    const int soak_high = ::fcntl(soak.get(), F_DUPFD, 10);
+    if (control_high < 0 || done_high < 0 || soak_high < 0 || ::dup2(control_high, 3) < 0 ||
+        ::dup2(done_high, 4) < 0 || ::dup2(soak_high, 5) < 0)
       ::_exit(1);
-    ::close_range(5, ~0u, 0);
+    ::close_range(6, ~0u, 0);
     int null = ::open("/dev/null", O_RDWR);
     for (int fd = 0; fd <= 2 && null >= 0; ++fd) ::dup2(null, fd);
     if (null > 4) ::close(null);
     for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE}) ::signal(sig, SIG_IGN);
     int log_fd = -1;
     for (;;) {
-      pollfd p{3, POLLIN, 0};
-      int ready = ::poll(&p, 1, kLogCheckMs);
+      pollfd p[2] = {{3, POLLIN, 0}, {5, POLLIN, 0}};
+      int ready = ::poll(p, 2, kLogCheckMs);
       if (log_fd < 0) log_fd = ::open(log_path.c_str(), O_RDWR | O_CLOEXEC);
       if (log_fd >= 0) cap_log(log_fd, kRunLogCapBytes, kRunLogHeadBytes, kRunLogTailBytes);
       if (ready < 0 && errno == EINTR) continue;
-      char byte;
-      if (ready != 0 && ::read(3, &byte, 1) <= 0) break;  // closed: the soak is over
+      // A byte or end-of-file on the pipe, the process gone, or a poll that failed: sweep now.
+      if (ready != 0) break;
     }
-    sweep(variable, token_, kSweepRounds);
+    sweep(entry, soak_pid, kSweepRounds);
     if (log_fd >= 0) cap_log(log_fd, kRunLogCapBytes, kRunLogHeadBytes, kRunLogTailBytes);
     ::_exit(0);
   }
+  soak.reset();
   ::close(control[0]);
   ::close(done[1]);
   if (first < 0) {
@@ -249,6 +300,16 @@ SoakKeeper::~SoakKeeper() { finish(); }
 
 void SoakKeeper::finish() noexcept {
   if (control_fd_ < 0) return;
+  // The byte, not the pipe's end-of-file: a plugin's forked child may hold a copy of this end.
+  // (A keeper that is gone already leaves the write failing with EPIPE, not killing memsoak.)
+  const char over = 1;
+  {
+    SigpipeBlocked blocked;
+    ssize_t written;
+    while ((written = ::write(control_fd_, &over, 1)) < 0 && errno == EINTR) {
+    }
+    if (written != 1) blocked.discard();
+  }
   ::close(control_fd_);
   control_fd_ = -1;
   // The sweep ends within kSweepRounds scans; the wait is bounded anyway.

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -50,10 +51,12 @@ std::int64_t setup_watchdog_ms(const SoakConfig& config) {
   return config.run_timeout_ms > 0 ? std::max(kMinSetupWatchdogMs, 10 * config.run_timeout_ms) : 0;
 }
 
-// The main process is a child subreaper (see SoakSupervisor::run): processes of a killed entry
-// whose parent died first are reparented here. Reaps them, waiting up to two seconds for
-// SIGKILLed ones to go. Entries run one at a time, so every child left belongs to the last one.
-void reap_orphans() {
+// The main process is a child subreaper (see SoakSupervisor::run): processes of an entry whose
+// parent died first are reparented here (those of a killed entry, or a child a plugin forked and
+// left running). Entries run one at a time, so every descendant left belongs to the entry that
+// just ended: kills them, then reaps them, waiting up to two seconds for them to go.
+void end_orphans() {
+  for (pid_t orphan : list_descendants(::getpid())) ::kill(orphan, SIGKILL);
   const std::int64_t deadline_ns = monotonic_ns() + 2'000'000'000;
   for (;;) {
     pid_t pid;
@@ -115,6 +118,7 @@ std::int64_t entry_deadline_ns(const SoakConfig& config, std::int64_t soak_start
 // A running entry process as the main process sees it.
 struct SoakSupervisor::EntryProcess {
   pid_t pid = -1;
+  UniqueFd exited;  // a pidfd: readable once the process has ended (-1: none, see wait())
   UniqueFd result;
   UniqueFd heartbeat;
   UniqueFd control;  // the answers at looks (entry_protocol.h)
@@ -131,11 +135,13 @@ struct SoakSupervisor::EntryProcess {
 
   enum class Event { kHeartbeat, kEnded, kHung, kSignal };
 
+  // The process's end is seen by its pidfd, or else by its heartbeat pipe's end-of-file (which
+  // never comes while a child that a plugin forked holds a copy of the pipe).
   Event wait(std::int64_t watchdog_ms, Heartbeat& last, int& sig) const {
-    pollfd fds[2] = {{heartbeat.get(), POLLIN, 0}, {StopSignals::fd(), POLLIN, 0}};
+    pollfd fds[3] = {{heartbeat.get(), POLLIN, 0}, {StopSignals::fd(), POLLIN, 0}, {exited.get(), POLLIN, 0}};
     const int timeout = watchdog_ms > 0 ? static_cast<int>(std::min<std::int64_t>(watchdog_ms, INT_MAX)) : -1;
     for (;;) {
-      int ready = ::poll(fds, 2, timeout);
+      int ready = ::poll(fds, 3, timeout);
       if (ready < 0 && errno == EINTR) continue;
       if (ready == 0) return Event::kHung;
       // Heartbeats already sent are taken before a stop signal, so that run.json counts every run
@@ -146,6 +152,7 @@ struct SoakSupervisor::EntryProcess {
       }
       if ((fds[1].revents & POLLIN) && (sig = StopSignals::take()) != 0) return Event::kSignal;
       if (fds[0].revents & (POLLHUP | POLLERR)) return Event::kEnded;
+      if (fds[2].revents & POLLIN) return Event::kEnded;  // heartbeats it sent were taken above
     }
   }
 
@@ -231,6 +238,7 @@ SoakSupervisor::EntryProcess SoakSupervisor::launch(std::uint32_t index, std::ui
                               control.read_end.get());
   }
   ::setpgid(process.pid, process.pid);  // also here: no race with the child's own setpgid
+  process.exited.reset(static_cast<int>(::syscall(SYS_pidfd_open, process.pid, 0)));
   process.result = std::move(result.read_end);
   process.heartbeat = std::move(heartbeat.read_end);
   process.control = std::move(control.write_end);
@@ -306,11 +314,14 @@ SoakSupervisor::EntryProgress SoakSupervisor::supervise(std::uint32_t index, std
       if (event != EntryProcess::Event::kEnded) process.kill_tree();
       break;
     }
+    // Reaped first, then read without waiting: what the process wrote is in the pipe by now, and
+    // a child a plugin forked may hold the pipe open for ever.
+    int status = process.reap(entry.stats);
     EntryResult result;
+    ::fcntl(process.result.get(), F_SETFL, O_NONBLOCK);
     bool got_result = read_exactly(process.result.get(), &result, sizeof result, 0) == ReadStatus::kOk &&
                       result.magic == EntryResult{}.magic;
-    int status = process.reap(entry.stats);
-    reap_orphans();
+    end_orphans();
     if (failed_look) std::rethrow_exception(failed_look);
     if (got_result) {
       if (result.status == EntryResult::kInputError) throw InputError(result.message);

@@ -5,6 +5,9 @@
  *   dup-data      every run puts /dev/null (dup2) on each descriptor open on a file named
  *                 samples.bin or run.log
  *   close-all:K   run K closes every descriptor from 3 up (memsoak's pipes included)
+ *   linger:K:PATH run K forks a child that never executes anything: it writes its pid to PATH,
+ *                 ignores SIGTERM, SIGINT and SIGHUP, and sleeps for ever, holding a copy of
+ *                 every descriptor of the process it was forked from (memsoak's pipes included)
  * Runs succeed otherwise, with the run index as digest. */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -42,6 +45,31 @@ static void put_null_on_data_files(void) {
   }
 }
 
+/* `word` is "linger:K:PATH...": forks the lingering child (see the top of this file). */
+static void start_lingering_child(const char* word) {
+  const char* path_start = strchr(word + 7, ':');
+  char path[512];
+  if (path_start == NULL) return;
+  snprintf(path, sizeof path, "%.*s", (int)strcspn(path_start + 1, " "), path_start + 1);
+  if (fork() == 0) {
+    char text[32];
+    char temporary[520];
+    int fd;
+    int n = snprintf(text, sizeof text, "%d\n", (int)getpid());
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    snprintf(temporary, sizeof temporary, "%s.tmp", path);
+    fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+      if (write(fd, text, (size_t)n) != n) _exit(1);
+      close(fd);
+      rename(temporary, path); /* whole, for whoever reads it */
+    }
+    for (;;) pause();
+  }
+}
+
 static int hostile_setup(const char* config, void** state, char* error, size_t error_size) {
   (void)state;
   (void)error;
@@ -53,6 +81,7 @@ static int hostile_setup(const char* config, void** state, char* error, size_t e
 static int hostile_run(void* state, uint64_t run_index, uint64_t* digest, char* error, size_t error_size) {
   const char* dir = strstr(g_config, "chdir:");
   const char* close_all = strstr(g_config, "close-all:");
+  const char* linger = strstr(g_config, "linger:");
   (void)state;
   (void)error;
   (void)error_size;
@@ -69,6 +98,7 @@ static int hostile_run(void* state, uint64_t run_index, uint64_t* digest, char* 
     signal(SIGPIPE, SIG_IGN);
   }
   if (strstr(g_config, "dup-data") != NULL) put_null_on_data_files();
+  if (linger != NULL && strtoull(linger + 7, NULL, 10) == run_index) start_lingering_child(linger);
   if (close_all != NULL && strtoull(close_all + 10, NULL, 10) == run_index) {
     int fd;
     for (fd = 3; fd < 1024; ++fd) close(fd);

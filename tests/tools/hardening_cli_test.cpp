@@ -1,6 +1,7 @@
-// memsoak against hostile workloads and bad input: limits that hold for external workers, no
-// process left behind however memsoak dies, workers that never start, contradictory options,
-// run directories that cannot be created or are already taken. Each test is a few seconds.
+// memsoak against hostile workloads and bad input: limits that hold for external workers,
+// workers that never start, contradictory options, run directories that cannot be created or are
+// already taken, workloads that misbehave with memsoak's process, kill -9 at random moments (no
+// process left behind: orphans_cli_test.cpp). Each test is a few seconds.
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -19,79 +20,12 @@
 
 #include "harness/sample_file.h"
 #include "harness/soak_keeper.h"
-#include "tests/tools/run_memsoak.h"
+#include "tests/tools/hardening.h"
 
 namespace memsoak::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-// Process ids whose command line contains `marker`.
-std::vector<pid_t> processes_with(const std::string& marker) {
-  std::vector<pid_t> found;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    const std::string name = entry.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::string cmdline = read_text(entry.path() / "cmdline");
-    for (char& c : cmdline) c = c == '\0' ? ' ' : c;
-    if (cmdline.find(marker) != std::string::npos) found.push_back(std::stoi(name));
-  }
-  return found;
-}
-
-// Waits up to `timeout` for no process to carry `marker`; kills any left so that one failure does
-// not leak into the next test.
-bool none_left(const std::string& marker, std::chrono::milliseconds timeout = 6s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (processes_with(marker).empty()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  for (pid_t pid : processes_with(marker)) ::kill(pid, SIGKILL);
-  return false;
-}
-
-class Hardening : public MemsoakTest {
- protected:
-  std::string example_worker(const std::string& flags) const {
-    return "exec " + shell_quote(MEMSOAK_EXAMPLE_WORKER) + " " + flags;
-  }
-
-  // Starts `memsoak ARGS` in the background (output to files in the scratch directory).
-  pid_t start_memsoak(const std::vector<std::string>& args) const {
-    pid_t pid = ::fork();
-    if (pid == 0) {
-      if (::chdir(work_.c_str()) != 0) ::_exit(127);
-      std::freopen(".bg-stdout", "w", stdout);
-      std::freopen(".bg-stderr", "w", stderr);
-      std::vector<char*> argv{const_cast<char*>(MEMSOAK_BINARY)};
-      for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      ::execv(MEMSOAK_BINARY, argv.data());
-      ::_exit(127);
-    }
-    return pid;
-  }
-
-  static int wait_exit_code(pid_t pid) {
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-    return WEXITSTATUS(status);
-  }
-
-  // Waits until `file` in the scratch directory has at least `lines` lines.
-  bool wait_for_lines(const std::string& file, std::size_t lines,
-                      std::chrono::milliseconds timeout = 20s) const {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      const std::string text = read_text(work_ / file);
-      if (static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) >= lines) return true;
-      std::this_thread::sleep_for(20ms);
-    }
-    return false;
-  }
-};
 
 // --- the memory limit --------------------------------------------------------------------------
 
@@ -204,55 +138,6 @@ TEST_F(Hardening, TwoSoaksGivenTheSameOutAtOnceOneWinsIntact) {
     EXPECT_FALSE(entry.path().filename().string().ends_with(".tmp")) << entry.path();
   }
 }
-
-// --- nothing left behind -----------------------------------------------------------------------
-
-// A worker that forks a helper, starts a daemon in a session of its own, and ignores SIGTERM;
-// every process of it carries `marker` in its command line.
-std::string hostile_worker(const std::string& marker) {
-  return "trap '' TERM; sleep " + marker + " & setsid sleep " + marker +
-         " & echo READY; while read line; do echo OK; done; sleep " + marker;
-}
-
-class NothingLeftBehind : public Hardening, public ::testing::WithParamInterface<int> {};
-
-TEST_P(NothingLeftBehind, WhateverEndsMemsoak) {
-  const int sig = GetParam();
-  // Two digits for the signal: no test's marker is a prefix of another's (1 and 15).
-  const std::string marker = fmt::format("4242.{}{:02d}", ::getpid(), sig);
-  pid_t pid = start_memsoak({"run", "--exec", hostile_worker(marker), "--exec-tracker", "off", "--strategy",
-                             "in-process,recycle:5", "--iterations", "100000", "--out", "run", "--quiet"});
-  // Running: the worker and its helpers are up.
-  const auto deadline = std::chrono::steady_clock::now() + 20s;
-  // The two sleeps themselves (memsoak, its keeper and the worker's shell carry the marker too).
-  const std::string sleeping = "sleep " + marker + " ";
-  auto sleeps = [&] {
-    std::size_t n = 0;
-    for (pid_t p : processes_with(marker)) {
-      std::string cmdline = read_text("/proc/" + std::to_string(p) + "/cmdline");
-      for (char& c : cmdline) c = c == '\0' ? ' ' : c;
-      if (cmdline.starts_with(sleeping)) ++n;
-    }
-    return n;
-  };
-  while (sleeps() < 2 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(50ms);
-  }
-  ASSERT_GE(sleeps(), 2u) << "the worker's helper and daemon should be running";
-  std::this_thread::sleep_for(300ms);
-  ::kill(pid, sig);
-  const int code = wait_exit_code(pid);
-  if (sig == SIGKILL) {
-    EXPECT_EQ(code, 128 + SIGKILL);
-  } else {
-    EXPECT_EQ(code, 128 + sig) << read_text(work_ / ".bg-stderr");
-    EXPECT_TRUE(std::filesystem::exists(work_ / "run" / "report.json")) << "the report is written first";
-    EXPECT_TRUE(processes_with(marker).empty()) << "an orderly stop leaves nothing, at once";
-  }
-  EXPECT_TRUE(none_left(marker)) << "processes of the soak outlived memsoak";
-}
-INSTANTIATE_TEST_SUITE_P(Signals, NothingLeftBehind, ::testing::Values(SIGKILL, SIGTERM, SIGHUP),
-                         [](const auto& param_info) { return std::string(sigabbrev_np(param_info.param)); });
 
 // --- run.log stays bounded ---------------------------------------------------------------------
 
