@@ -142,6 +142,21 @@ fs::path first_missing(const fs::path& dir) {
 
 }  // namespace
 
+void check_no_soak_running(const fs::path& dir) {
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) return;  // reading it says what is wrong
+  // A soak killed a moment ago may still have processes on their way out (they die with it): the
+  // lock is waited for a little before the directory counts as in use.
+  for (int attempt = 0; attempt < 40; ++attempt) {
+    if (::flock(fd.get(), LOCK_SH | LOCK_NB) == 0 || errno != EWOULDBLOCK) return;
+    ::usleep(50'000);
+  }
+  throw InputError(
+      fmt::format("'{}': a memsoak run is still writing to this directory; its report is "
+                  "written when it ends (or stop it, and run memsoak report again)",
+                  dir.string()));
+}
+
 fs::path create_run_directory(const std::optional<fs::path>& requested) {
   if (requested) {
     const std::string label = fmt::format("--out '{}'", requested->string());

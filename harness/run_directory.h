@@ -19,6 +19,10 @@ namespace memsoak::harness {
 // is left behind on failure.
 std::filesystem::path create_run_directory(const std::optional<std::filesystem::path>& requested);
 
+// Throws InputError when a memsoak run still holds `dir` (the lock create_run_directory takes): a
+// report rebuilt now would read a soak half done and race its own final report.
+void check_no_soak_running(const std::filesystem::path& dir);
+
 // Appends one line to `run_dir`/run.log. The file is opened for the write only (close-on-exec),
 // so no child of the soak inherits it. Throws std::system_error when it cannot be written.
 void append_run_log(const std::filesystem::path& run_dir, std::string_view line);

@@ -253,20 +253,6 @@ harness::WorkloadSource external_worker(const RunArgs& args, harness::SoakConfig
   return harness::WorkloadSource::external(*args.exec);
 }
 
-// A synthetic fault (crash:K, hang:K, hog:K) at a run the soak never reaches would be silently no
-// fault at all.
-void check_fault_run(const scenarios::WorkloadRequest& request, const harness::SoakConfig& config) {
-  if (request.name != "synthetic") return;
-  const scenarios::SyntheticLeak leak = scenarios::parse_synthetic_leak(request.leak);
-  using Kind = scenarios::SyntheticLeak::Kind;
-  if (leak.kind != Kind::kCrash && leak.kind != Kind::kHang && leak.kind != Kind::kHog) return;
-  if (leak.count >= config.iterations) {
-    throw InputError(
-        fmt::format("--leak '{}': run {} is never reached, the runs are 0 to {} (--iterations {})",
-                    request.leak, leak.count, config.iterations - 1, config.iterations));
-  }
-}
-
 int run(const RunArgs& args, const std::vector<std::string>& argv) {
   try {
     return run_checked(args, argv);
@@ -294,7 +280,7 @@ int run_checked(const RunArgs& args, const std::vector<std::string>& argv) {
   harness::SoakConfig config = make_soak_config(args, argv);
   if (args.exec) return soak_and_report(args, config, external_worker(args, config));
   scenarios::WorkloadRequest request = make_workload_request(args, config.seed);
-  check_fault_run(request, config);
+  check_fault_run(request.name, request.leak, config, args.max_iterations.has_value());
   scenarios::BuiltWorkload workload = scenarios::make_workload(request);
   if (workload.info.contains("model_dir")) request.model_dir = workload.info["model_dir"].get<std::string>();
   config.workload_request = scenarios::request_to_json(request);
@@ -472,7 +458,11 @@ std::function<int()> add_report_command(CLI::App& app) {
   auto dir = std::make_shared<std::string>();
   CLI::App* cmd = app.add_subcommand("report", "rebuild the reports of a run directory (also after a crash)");
   cmd->add_option("DIR", *dir, "run directory")->required();
-  return [cmd, dir] { return cmd->parsed() ? finish_report(*dir, false) : -1; };
+  return [cmd, dir] {
+    if (!cmd->parsed()) return -1;
+    harness::check_no_soak_running(*dir);
+    return finish_report(*dir, false);
+  };
 }
 
 std::function<int()> add_list_command(CLI::App& app) {

@@ -6,6 +6,7 @@
 #include "harness/errors.h"
 #include "harness/sequential_looks.h"
 #include "harness/units.h"
+#include "scenarios/synthetic.h"
 
 namespace memsoak::tools {
 
@@ -53,6 +54,27 @@ void apply_soak_length(const SoakLengthArgs& args, harness::SoakConfig& config) 
   if (config.warmup >= config.iterations) {
     throw InputError(
         fmt::format("--warmup '{}': must be below --iterations ({})", config.warmup, config.iterations));
+  }
+}
+
+// A synthetic fault (crash:K, hang:K, hog:K) at a run the soak never reaches would be silently no
+// fault at all.
+void check_fault_run(const std::string& workload, const std::string& leak_mode,
+                     const harness::SoakConfig& config, bool max_iterations_given) {
+  if (workload != "synthetic") return;
+  const scenarios::SyntheticLeak leak = scenarios::parse_synthetic_leak(leak_mode);
+  using Kind = scenarios::SyntheticLeak::Kind;
+  if (leak.kind != Kind::kCrash && leak.kind != Kind::kHang && leak.kind != Kind::kHog) return;
+  if (leak.count >= config.iterations) {
+    // Named as the user set the number of runs: --iterations, --max-iterations, or the ceiling of
+    // auto or --duration when neither was given.
+    const std::string runs = !config.iterations_auto ? fmt::format("--iterations {}", config.iterations)
+                             : max_iterations_given
+                                 ? fmt::format("--max-iterations {}", config.iterations)
+                                 : fmt::format("at most {} runs under {}", config.iterations,
+                                               config.duration_ms ? "--duration" : "auto");
+    throw InputError(fmt::format("--leak '{}': run {} is never reached, the runs are 0 to {} ({})", leak_mode,
+                                 leak.count, config.iterations - 1, runs));
   }
 }
 

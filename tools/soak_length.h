@@ -29,4 +29,10 @@ struct SoakLengthArgs {
 // without auto or below the first look, --warmup with auto), which are refused, not resolved.
 void apply_soak_length(const SoakLengthArgs& args, harness::SoakConfig& config);
 
+// A synthetic fault (crash:K, hang:K, hog:K) at a run past the soak's last would be silently no
+// fault at all: throws InputError naming the option that set the number of runs. Other workloads
+// and leak modes pass.
+void check_fault_run(const std::string& workload, const std::string& leak_mode,
+                     const harness::SoakConfig& config, bool max_iterations_given);
+
 }  // namespace memsoak::tools

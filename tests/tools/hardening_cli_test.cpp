@@ -97,6 +97,8 @@ TEST_F(Hardening, ContradictoryOptionsAreRefused) {
       {{"--workload", "synthetic", "--plugin-config", "x=1"}, "--plugin-config 'x=1'"},
       {{"--workload", "synthetic", "--leak", "crash:999", "--iterations", "50"}, "--leak 'crash:999'"},
       {{"--workload", "synthetic", "--leak", "hang:50", "--iterations", "50"}, "--leak 'hang:50'"},
+      {{"--workload", "synthetic", "--leak", "hog:150", "--iterations", "auto", "--max-iterations", "100"},
+       "(--max-iterations 100)"},
       {{"--exec", "true", "--preset", "tiny"}, "--exec 'true'"},
       {{"--workload", "synthetic", "--leak", "nonsense"}, "crash:K, hang:K, hog:K"},
       {{"--workload", "synthetic", "--leak", "dropped:1XB"}, "TiB"},
@@ -110,6 +112,23 @@ TEST_F(Hardening, ContradictoryOptionsAreRefused) {
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
     EXPECT_TRUE(std::filesystem::is_empty(work_)) << c.named << " left files behind";
   }
+}
+
+TEST_F(Hardening, AReportOfASoakStillRunningIsRefusedAndWorksOnceItEnds) {
+  pid_t pid = start_memsoak({"run", "--workload", "synthetic", "--strategy", "in-process", "--iterations",
+                             "100000000", "--out", "run", "--quiet"});
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (!std::filesystem::exists(work_ / "run" / "samples.bin") &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
+  CommandResult r = memsoak({"report", "run"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("still writing to this directory"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(work_ / "run" / "report.json")) << "nothing was written meanwhile";
+  ::kill(pid, SIGKILL);
+  EXPECT_EQ(wait_exit_code(pid), 128 + SIGKILL);
+  CommandResult after = memsoak({"report", "run"});
+  EXPECT_EQ(after.exit_code, 0) << after.err;
 }
 
 TEST_F(Hardening, APathComponentOver255BytesIsBadInput) {
