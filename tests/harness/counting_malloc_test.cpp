@@ -23,6 +23,7 @@
 #include "harness/stack_sampling.h"
 #include "harness/tracker/internal/stacks.h"
 #include "reports/stack_dump.h"
+#include "tests/sanitizers.h"
 
 namespace memsoak::harness {
 namespace {
@@ -260,6 +261,8 @@ TEST(CountingMalloc, YTheTrackersEpochIsWhatTheReportReads) {
 // process forks meanwhile: each child allocates, unwinds and exits; none may hang on a lock a
 // thread held at the fork. This test runs last in its binary.
 TEST(CountingMalloc, ZForkWhileThreadsAllocateUnderStackSamplingNeitherCrashesNorHangs) {
+  if (memsoak::testing::kAsanForkMayDeadlock)
+    GTEST_SKIP() << memsoak::testing::kNoForkWhileThreadsAllocateUnderAsan;
   SoakConfig config;
   config.stacks.sample_bytes = 0;  // every allocation
   config.iterations = 100;
