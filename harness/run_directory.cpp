@@ -47,9 +47,16 @@ void make_directory(const fs::path& dir, const std::string& label) {
                       component.native().size(), NAME_MAX));
     }
   }
-  if (dir.native().size() >= PATH_MAX)
+  // The files inside take up to kInnerPathBytes more (artifacts/<entry>/<pid>-<seq>.<kind>), and
+  // the soak uses the directory by its absolute path.
+  constexpr std::size_t kInnerPathBytes = 128;
+  std::error_code absolute_ec;
+  const std::size_t length = fs::absolute(dir, absolute_ec).native().size();
+  if (length + kInnerPathBytes >= PATH_MAX)
     throw InputError(
-        fmt::format("{}: the path is {} bytes, at most {}", label, dir.native().size(), PATH_MAX - 1));
+        fmt::format("{}: the path is {} bytes as an absolute path, at most {} (the files inside "
+                    "need up to {} more)",
+                    label, length, PATH_MAX - 1 - kInnerPathBytes, kInnerPathBytes));
   fs::path existing = dir;
   std::error_code exists_ec;
   while (!existing.empty() && !fs::exists(existing, exists_ec) && existing.has_parent_path() &&

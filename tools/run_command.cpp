@@ -135,6 +135,12 @@ int finish_report(const fs::path& run_dir, bool quiet) {
   return violations.empty() ? kExitOk : kExitBudget;
 }
 
+// --plugin-config means nothing without --plugin (with a native workload or an --exec worker).
+void check_plugin_config(const RunArgs& args) {
+  if (args.plugin_config && !args.plugin)
+    throw InputError(fmt::format("--plugin-config '{}': only with --plugin", *args.plugin_config));
+}
+
 scenarios::WorkloadRequest make_workload_request(const RunArgs& args, std::uint64_t seed) {
   scenarios::WorkloadRequest request;
   request.name = args.workload.value_or(kDefaultWorkload);
@@ -156,8 +162,7 @@ scenarios::WorkloadRequest make_workload_request(const RunArgs& args, std::uint6
           "--preset '{}': with --model the model is that directory; drop one of them", *args.preset));
   }
   request.preset = args.preset.value_or("tiny");
-  if (args.plugin_config && !args.plugin)
-    throw InputError(fmt::format("--plugin-config '{}': only with --plugin", *args.plugin_config));
+  check_plugin_config(args);
   if (args.plugin) {
     if (args.workload || args.leak || args.model || args.preset) {
       throw InputError(fmt::format(
@@ -227,7 +232,8 @@ harness::SoakConfig make_soak_config(const RunArgs& args, const std::vector<std:
 
 // --exec: the workload is the external worker; memsoak holds none of its own.
 harness::WorkloadSource external_worker(const RunArgs& args, harness::SoakConfig& config) {
-  if (args.workload || args.leak || args.model || args.preset || args.plugin || args.plugin_config) {
+  check_plugin_config(args);
+  if (args.workload || args.leak || args.model || args.preset || args.plugin) {
     throw InputError(
         fmt::format("--exec '{}': the worker is the workload; drop --workload, --leak, --model, --preset and "
                     "--plugin",

@@ -29,7 +29,7 @@ opt_flags="-O1 -g1 -DNDEBUG"
 
 asan_targets=(memsoak memsoak_unit_tests memsoak_process_tests memsoak_counting_malloc_test
   memsoak_plugin_workload_test memsoak_external_worker_tests memsoak_cli_test auto_iterations_cli_test
-  shard_merge_cli_test)
+  shard_merge_cli_test hardening_cli_test orphans_cli_test)
 tsan_targets=(memsoak_unit_tests memsoak_reranker_workload_test)
 
 # run_job NAME SANITIZE DIR LABELS EXCLUDED ENV_ARRAY TARGETS...: configure, build, test, with
@@ -39,7 +39,11 @@ run_job() {
   shift 6
   local -n job_env=$env_name
   local start=$SECONDS
-  cmake -S . -B "$dir" -DMEMSOAK_SANITIZE="$sanitize" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  # Ninja for a new build directory: it builds the list of targets in parallel, where make's
+  # top level builds one target after another (an existing directory keeps its generator).
+  local generator=()
+  [ -f "$dir/CMakeCache.txt" ] || ! command -v ninja >/dev/null || generator=(-G Ninja)
+  cmake -S . -B "$dir" "${generator[@]}" -DMEMSOAK_SANITIZE="$sanitize" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$opt_flags" -DCMAKE_C_FLAGS_RELWITHDEBINFO="$opt_flags" >/dev/null || return
   cmake --build "$dir" -j"$(nproc)" --target "$@" >&2 || return
   local built=$SECONDS

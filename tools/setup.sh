@@ -15,6 +15,8 @@ packages=(
   chromium
   # tools/fuzz.sh: clang and its libFuzzer, ASan and UBSan runtimes (libclang_rt.*.a)
   clang libclang-rt-14-dev
+  # tools/sanitize.sh: Ninja builds its list of targets in parallel (make builds them one by one)
+  ninja-build
 )
 # report.html embeds uPlot from the npm registry (reports/html/package-lock.json): Debian's npm,
 # unless this machine already has one (a Node.js from elsewhere brings its own).

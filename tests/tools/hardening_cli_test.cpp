@@ -100,6 +100,7 @@ TEST_F(Hardening, ContradictoryOptionsAreRefused) {
       {{"--workload", "synthetic", "--leak", "hog:150", "--iterations", "auto", "--max-iterations", "100"},
        "(--max-iterations 100)"},
       {{"--exec", "true", "--preset", "tiny"}, "--exec 'true'"},
+      {{"--exec", "true", "--plugin-config", "x=1"}, "--plugin-config 'x=1': only with --plugin"},
       {{"--workload", "synthetic", "--leak", "nonsense"}, "crash:K, hang:K, hog:K"},
       {{"--workload", "synthetic", "--leak", "dropped:1XB"}, "TiB"},
   };
@@ -136,6 +137,16 @@ TEST_F(Hardening, APathComponentOver255BytesIsBadInput) {
                              "x/" + std::string(300, 'a') + "/run", "--quiet"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("300 bytes"), std::string::npos) << r.err;
+  EXPECT_TRUE(std::filesystem::is_empty(work_));
+}
+
+TEST_F(Hardening, AnOutPathWithNoRoomForItsFilesIsBadInput) {
+  std::string out;
+  while (out.size() < 3950) out += std::string(200, 'b') + "/";  // 4,020 bytes: each part is fine
+  CommandResult r =
+      memsoak({"run", "--workload", "synthetic", "--iterations", "10", "--out", out, "--quiet"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("as an absolute path"), std::string::npos) << r.err;
   EXPECT_TRUE(std::filesystem::is_empty(work_));
 }
 
