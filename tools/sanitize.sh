@@ -27,10 +27,10 @@ tsan_env=(TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1)
 # compiles in about half the time of -O2 -g (measured on reports/report_json.cpp under ASan).
 opt_flags="-O1 -g1 -DNDEBUG"
 
-asan_targets=(memsoak memsoak_unit_tests memsoak_process_tests memsoak_counting_malloc_test
+asan_targets=(memsoak memsoak_unit_tests memsoak_threaded_unit_tests memsoak_process_tests memsoak_counting_malloc_test
   memsoak_plugin_workload_test memsoak_external_worker_tests memsoak_cli_test auto_iterations_cli_test
   shard_merge_cli_test hardening_cli_test orphans_cli_test)
-tsan_targets=(memsoak_unit_tests memsoak_reranker_workload_test)
+tsan_targets=(memsoak_threaded_unit_tests memsoak_reranker_workload_test)
 
 # run_job NAME SANITIZE DIR LABELS EXCLUDED ENV_ARRAY TARGETS...: configure, build, test, with
 # times. Called in a || list, where set -e does not apply: each step returns its own failure.
