@@ -4,9 +4,11 @@
 #include <exception>
 #include <iostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "harness/errors.h"
+#include "harness/soak_keeper.h"
 #include "tools/commands.h"
 
 namespace {
@@ -51,6 +53,10 @@ int dispatch(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // `memsoak run` first executes itself again with the soak's token in its environment, so that
+  // every process it forks carries it (harness/soak_keeper.h). Before the command line is read:
+  // a scenario file given as a pipe (--scenario /dev/stdin, or <(...)) can be read only once.
+  if (argc > 1 && std::string_view(argv[1]) == "run") memsoak::harness::SoakKeeper::enter_soak();
   try {
     return dispatch(argc, argv);
   } catch (const memsoak::InputError& e) {

@@ -279,9 +279,6 @@ int run(const RunArgs& args, const std::vector<std::string>& argv) {
 }
 
 int run_checked(const RunArgs& args, const std::vector<std::string>& argv) {
-  // First of all, memsoak executes itself again with the soak's token in its environment (see
-  // harness/soak_keeper.h): every process it forks from here on carries it.
-  harness::SoakKeeper::enter_soak();
   // Everything is validated before the run directory is created: bad input leaves nothing.
   harness::SoakConfig config = make_soak_config(args, argv);
   if (args.exec) return soak_and_report(args, config, external_worker(args, config));
