@@ -153,6 +153,21 @@ void name_after_executable() noexcept {
   ::prctl(PR_SET_NAME, slash != nullptr ? slash + 1 : target);  // cut to 15 bytes
 }
 
+// Whether `pid` is a process that has not ended: neither gone nor a zombie. Allocates nothing.
+bool process_alive(pid_t pid) noexcept {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char text[512];
+  const ssize_t n = ::read(fd, text, sizeof text - 1);
+  ::close(fd);
+  if (n <= 0) return false;
+  text[n] = '\0';
+  const char* paren = std::strrchr(text, ')');
+  return paren == nullptr || paren[1] == '\0' || paren[2] != 'Z';
+}
+
 }  // namespace
 
 std::uint64_t SoakKeeper::cap_log(int fd, std::uint64_t cap, std::uint64_t head,
@@ -306,6 +321,9 @@ SoakKeeper::SoakKeeper(const std::filesystem::path& run_log) : token_(own_token(
       if (ready < 0 && errno == EINTR) continue;
       // A byte or end-of-file on the pipe, the process gone, or a poll that failed: sweep now.
       if (ready != 0) break;
+      // Without a pidfd, a child a plugin forked may hold the pipe open after memsoak was killed:
+      // memsoak's end is also looked for every 200 ms (a zombie has ended too).
+      if (!soak.valid() && !process_alive(soak_pid)) break;
     }
     sweep(entry, soak_pid, kSweepRounds);
     if (log_fd >= 0) cap_log(log_fd, kRunLogCapBytes, kRunLogHeadBytes, kRunLogTailBytes);
