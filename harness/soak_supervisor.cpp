@@ -155,9 +155,23 @@ struct SoakSupervisor::EntryProcess {
   Event wait(std::int64_t watchdog_ms, Heartbeat& last, int& sig) const {
     pollfd fds[3] = {{heartbeat.get(), POLLIN, 0}, {StopSignals::fd(), POLLIN, 0}, {exited.get(), POLLIN, 0}};
     const int timeout = watchdog_ms > 0 ? static_cast<int>(std::min<std::int64_t>(watchdog_ms, INT_MAX)) : -1;
+    // Without a pidfd (a kernel before 5.3, a seccomp filter), the process's end is looked for
+    // every 200 ms: a child a plugin forked may hold the heartbeat pipe open for ever.
+    const std::int64_t hung_at_ns = watchdog_ms > 0 ? monotonic_ns() + watchdog_ms * 1'000'000 : 0;
     for (;;) {
-      int ready = ::poll(fds, 3, timeout);
+      int ready = ::poll(fds, 3, exited.valid() ? timeout : timeout < 0 ? 200 : std::min(timeout, 200));
       if (ready < 0 && errno == EINTR) continue;
+      if (ready == 0 && !exited.valid()) {
+        siginfo_t info{};
+        if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+            info.si_pid == pid) {
+          // Left to be reaped; a heartbeat it sent just before it ended is taken first.
+          pollfd late{heartbeat.get(), POLLIN, 0};
+          if (::poll(&late, 1, 0) == 1 && (late.revents & POLLIN)) continue;
+          return Event::kEnded;
+        }
+        if (hung_at_ns == 0 || monotonic_ns() < hung_at_ns) continue;
+      }
       if (ready == 0) return Event::kHung;
       // Heartbeats already sent are taken before a stop signal, so that run.json counts every run
       // whose record reached samples.bin.
