@@ -2,6 +2,7 @@
 #include "harness/soak_keeper.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -130,6 +131,43 @@ bool pwrite_all(int fd, const char* in, std::size_t size, std::uint64_t offset) 
   return true;
 }
 
+// Whether this process runs under a tool that an exec of /proc/self/exe would leave: valgrind
+// (its preloaded libraries; /proc/self/exe is then valgrind's tool, not memsoak) or heaptrack (its
+// preloaded library, which takes LD_PRELOAD out of the environment once loaded).
+bool under_tool_not_following_exec() noexcept {
+  const char* preload = std::getenv("LD_PRELOAD");
+  return (preload != nullptr && std::strstr(preload, "/vgpreload_") != nullptr) ||
+         ::dlsym(RTLD_DEFAULT, "heaptrack_stop") != nullptr;
+}
+
+// The kernel names a program executed as /proc/self/exe "exe": ps, top, pgrep and killall show
+// the executed memsoak by its file's name again.
+void name_after_executable() noexcept {
+  char target[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", target, sizeof target - 1);
+  if (n <= 0) return;
+  target[n] = '\0';
+  if (char* deleted = std::strstr(target, " (deleted)"); deleted != nullptr && deleted[10] == '\0')
+    *deleted = '\0';
+  const char* slash = std::strrchr(target, '/');
+  ::prctl(PR_SET_NAME, slash != nullptr ? slash + 1 : target);  // cut to 15 bytes
+}
+
+// Whether `pid` is a process that has not ended: neither gone nor a zombie. Allocates nothing.
+bool process_alive(pid_t pid) noexcept {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char text[512];
+  const ssize_t n = ::read(fd, text, sizeof text - 1);
+  ::close(fd);
+  if (n <= 0) return false;
+  text[n] = '\0';
+  const char* paren = std::strrchr(text, ')');
+  return paren == nullptr || paren[1] == '\0' || paren[2] != 'Z';
+}
+
 }  // namespace
 
 std::uint64_t SoakKeeper::cap_log(int fd, std::uint64_t cap, std::uint64_t head,
@@ -201,9 +239,15 @@ int SoakKeeper::sweep(const std::string& entry, pid_t spared, int max_rounds) no
 }
 
 void SoakKeeper::enter_soak() noexcept {
-  if (!own_token().empty()) return;  // this is the executed program
+  if (!own_token().empty()) {  // this is the executed program
+    name_after_executable();
+    return;
+  }
   try {
     set_token(make_token());
+    // Under such a tool the soak stays in this image: what it executes carries the variables,
+    // what it only forks does not (the supervisor still ends those after each entry).
+    if (under_tool_not_following_exec()) return;
     std::string arguments;
     char buffer[4096];
     const int fd = ::open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
@@ -235,8 +279,9 @@ SoakKeeper::SoakKeeper(const std::filesystem::path& run_log) : token_(own_token(
   int control[2];
   int done[2];
   const pid_t soak_pid = ::getpid();
+  // Invalid before Linux 5.3, or under a seccomp filter that refuses pidfd_open (Docker's before
+  // 20.10): the keeper then sweeps at the byte or at the pipe's end-of-file only.
   UniqueFd soak(static_cast<int>(::syscall(SYS_pidfd_open, soak_pid, 0)));
-  if (!soak.valid()) return;  // a kernel before 5.3: no keeper
   if (::pipe2(control, O_CLOEXEC) != 0) return;
   if (::pipe2(done, O_CLOEXEC) != 0) {
     ::close(control[0]);
@@ -258,24 +303,27 @@ SoakKeeper::SoakKeeper(const std::filesystem::path& run_log) : token_(own_token(
     // /dev/null on 0 to 2.
     const int control_high = ::fcntl(control[0], F_DUPFD, 10);
     const int done_high = ::fcntl(done[1], F_DUPFD, 10);
-    const int soak_high = ::fcntl(soak.get(), F_DUPFD, 10);
-    if (control_high < 0 || done_high < 0 || soak_high < 0 || ::dup2(control_high, 3) < 0 ||
-        ::dup2(done_high, 4) < 0 || ::dup2(soak_high, 5) < 0)
+    const int soak_high = soak.valid() ? ::fcntl(soak.get(), F_DUPFD, 10) : -1;
+    if (control_high < 0 || done_high < 0 || (soak.valid() && soak_high < 0) || ::dup2(control_high, 3) < 0 ||
+        ::dup2(done_high, 4) < 0 || (soak.valid() && ::dup2(soak_high, 5) < 0))
       ::_exit(1);
-    ::close_range(6, ~0u, 0);
+    ::close_range(soak.valid() ? 6 : 5, ~0u, 0);
     int null = ::open("/dev/null", O_RDWR);
     for (int fd = 0; fd <= 2 && null >= 0; ++fd) ::dup2(null, fd);
     if (null > 4) ::close(null);
     for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE}) ::signal(sig, SIG_IGN);
     int log_fd = -1;
     for (;;) {
-      pollfd p[2] = {{3, POLLIN, 0}, {5, POLLIN, 0}};
+      pollfd p[2] = {{3, POLLIN, 0}, {soak.valid() ? 5 : -1, POLLIN, 0}};
       int ready = ::poll(p, 2, kLogCheckMs);
       if (log_fd < 0) log_fd = ::open(log_path.c_str(), O_RDWR | O_CLOEXEC);
       if (log_fd >= 0) cap_log(log_fd, kRunLogCapBytes, kRunLogHeadBytes, kRunLogTailBytes);
       if (ready < 0 && errno == EINTR) continue;
       // A byte or end-of-file on the pipe, the process gone, or a poll that failed: sweep now.
       if (ready != 0) break;
+      // Without a pidfd, a child a plugin forked may hold the pipe open after memsoak was killed:
+      // memsoak's end is also looked for every 200 ms (a zombie has ended too).
+      if (!soak.valid() && !process_alive(soak_pid)) break;
     }
     sweep(entry, soak_pid, kSweepRounds);
     if (log_fd >= 0) cap_log(log_fd, kRunLogCapBytes, kRunLogHeadBytes, kRunLogTailBytes);

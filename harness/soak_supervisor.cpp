@@ -54,15 +54,30 @@ std::int64_t setup_watchdog_ms(const SoakConfig& config) {
 // The main process is a child subreaper (see SoakSupervisor::run): processes of an entry whose
 // parent died first are reparented here (those of a killed entry, or a child a plugin forked and
 // left running). Entries run one at a time, so every descendant left belongs to the entry that
-// just ended: kills them, then reaps them, waiting up to two seconds for them to go.
-void end_orphans() {
-  for (pid_t orphan : list_descendants(::getpid())) ::kill(orphan, SIGKILL);
+// just ended, except those of `before_soak` (and theirs): processes that were this process's
+// before the soak began (started by a shell that then executed memsoak, or the keeper when memsoak
+// is a container's process 1). Kills the entry's, then reaps them, waiting up to two seconds.
+void end_orphans(const std::vector<pid_t>& before_soak) {
+  std::vector<pid_t> spared = before_soak;
+  for (pid_t pid : before_soak) {
+    const std::vector<pid_t> theirs = list_descendants(pid);
+    spared.insert(spared.end(), theirs.begin(), theirs.end());
+  }
+  std::vector<pid_t> killed;
+  for (pid_t orphan : list_descendants(::getpid())) {
+    if (std::find(spared.begin(), spared.end(), orphan) != spared.end()) continue;
+    if (::kill(orphan, SIGKILL) == 0) killed.push_back(orphan);
+  }
   const std::int64_t deadline_ns = monotonic_ns() + 2'000'000'000;
   for (;;) {
     pid_t pid;
     while ((pid = ::waitpid(-1, nullptr, WNOHANG)) > 0) {
     }
     if (pid < 0 && errno == ECHILD) return;  // none left
+    // Children that predate the soak may stay: done once every killed one is reaped.
+    if (std::all_of(killed.begin(), killed.end(),
+                    [](pid_t p) { return ::kill(p, 0) != 0 && errno == ESRCH; }))
+      return;
     if (monotonic_ns() > deadline_ns) return;
     ::usleep(10'000);
   }
@@ -140,9 +155,23 @@ struct SoakSupervisor::EntryProcess {
   Event wait(std::int64_t watchdog_ms, Heartbeat& last, int& sig) const {
     pollfd fds[3] = {{heartbeat.get(), POLLIN, 0}, {StopSignals::fd(), POLLIN, 0}, {exited.get(), POLLIN, 0}};
     const int timeout = watchdog_ms > 0 ? static_cast<int>(std::min<std::int64_t>(watchdog_ms, INT_MAX)) : -1;
+    // Without a pidfd (a kernel before 5.3, a seccomp filter), the process's end is looked for
+    // every 200 ms: a child a plugin forked may hold the heartbeat pipe open for ever.
+    const std::int64_t hung_at_ns = watchdog_ms > 0 ? monotonic_ns() + watchdog_ms * 1'000'000 : 0;
     for (;;) {
-      int ready = ::poll(fds, 3, timeout);
+      int ready = ::poll(fds, 3, exited.valid() ? timeout : timeout < 0 ? 200 : std::min(timeout, 200));
       if (ready < 0 && errno == EINTR) continue;
+      if (ready == 0 && !exited.valid()) {
+        siginfo_t info{};
+        if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+            info.si_pid == pid) {
+          // Left to be reaped; a heartbeat it sent just before it ended is taken first.
+          pollfd late{heartbeat.get(), POLLIN, 0};
+          if (::poll(&late, 1, 0) == 1 && (late.revents & POLLIN)) continue;
+          return Event::kEnded;
+        }
+        if (hung_at_ns == 0 || monotonic_ns() < hung_at_ns) continue;
+      }
       if (ready == 0) return Event::kHung;
       // Heartbeats already sent are taken before a stop signal, so that run.json counts every run
       // whose record reached samples.bin.
@@ -152,7 +181,13 @@ struct SoakSupervisor::EntryProcess {
       }
       if ((fds[1].revents & POLLIN) && (sig = StopSignals::take()) != 0) return Event::kSignal;
       if (fds[0].revents & (POLLHUP | POLLERR)) return Event::kEnded;
-      if (fds[2].revents & POLLIN) return Event::kEnded;  // heartbeats it sent were taken above
+      if (fds[2].revents & POLLIN) {
+        // A heartbeat sent just before the end may have arrived after its pipe was looked at
+        // above, in the same poll: taken first.
+        pollfd late{heartbeat.get(), POLLIN, 0};
+        if (::poll(&late, 1, 0) == 1 && (late.revents & POLLIN)) continue;
+        return Event::kEnded;
+      }
     }
   }
 
@@ -321,7 +356,7 @@ SoakSupervisor::EntryProgress SoakSupervisor::supervise(std::uint32_t index, std
     ::fcntl(process.result.get(), F_SETFL, O_NONBLOCK);
     bool got_result = read_exactly(process.result.get(), &result, sizeof result, 0) == ReadStatus::kOk &&
                       result.magic == EntryResult{}.magic;
-    end_orphans();
+    end_orphans(before_soak_);
     if (failed_look) std::rethrow_exception(failed_look);
     if (got_result) {
       if (result.status == EntryResult::kInputError) throw InputError(result.message);
@@ -381,6 +416,7 @@ SoakSupervisor::EntryProgress SoakSupervisor::supervise(std::uint32_t index, std
 
 SoakResult SoakSupervisor::run() {
   StopSignals::install();
+  before_soak_ = list_descendants(::getpid());  // not the soak's: end_orphans() leaves them
   // Orphans of a killed entry (a fork child whose entry process died first) are reparented
   // here and reaped, instead of escaping to init.
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);

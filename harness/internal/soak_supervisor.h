@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "harness/posix.h"
 #include "harness/run_manifest.h"
@@ -37,6 +38,7 @@ class SoakSupervisor {
   const WorkloadSource& source_;
   std::filesystem::path run_dir_;
   SoakOptions options_;
+  std::vector<pid_t> before_soak_;  // this process's descendants when the soak began
 };
 
 }  // namespace memsoak::harness::internal

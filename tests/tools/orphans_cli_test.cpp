@@ -153,5 +153,39 @@ TEST_F(LingeringChild, DoesNotOutliveAKilledSoak) {
   while (running(child) && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(50ms);
   EXPECT_FALSE(running(child)) << "the plugin's child outlived the killed soak";
 }
+// A process that a shell started before it executed memsoak (`helper & exec memsoak run ...`) is
+// memsoak's child without being the soak's: the end of each entry leaves it alone.
+TEST_F(Hardening, AProcessThatPredatesTheSoakOutlivesItsEntries) {
+  const std::filesystem::path pid_file = work_ / "before.pid";
+  const std::string command =
+      "sleep 600 & echo $! > " + shell_quote(pid_file.string()) + "; exec " + shell_quote(MEMSOAK_BINARY) +
+      " run --workload synthetic --strategy in-process,fork --iterations 40 --out run "
+      "--quiet";
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    if (::chdir(work_.c_str()) != 0) ::_exit(127);
+    ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  const int code = wait_exit_code(pid);
+  const pid_t before = wait_for_pid_file(pid_file, 1s);
+  ASSERT_NE(before, 0);
+  const bool alive = running(before);
+  ::kill(before, SIGKILL);
+  EXPECT_EQ(code, 0) << read_text(work_ / "run" / "run.log");
+  EXPECT_TRUE(alive) << "memsoak killed a process its caller had started";
+}
+
+// memsoak executes itself as /proc/self/exe, which the kernel would name "exe": ps, pgrep and
+// killall find it by its own name.
+TEST_F(LingeringChild, MemsoakKeepsItsNameAfterExecutingItself) {
+  const pid_t pid = start("100000000");
+  ASSERT_NE(child_, 0) << "the plugin's child never started";
+  std::string comm = read_text("/proc/" + std::to_string(pid) + "/comm");
+  ::kill(pid, SIGKILL);
+  wait_exit_code(pid);
+  while (!comm.empty() && comm.back() == '\n') comm.pop_back();
+  EXPECT_EQ(comm, std::filesystem::path(MEMSOAK_BINARY).filename().string().substr(0, 15));
+}
 }  // namespace
 }  // namespace memsoak::testing
