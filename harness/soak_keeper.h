@@ -16,8 +16,10 @@
 // end (a pidfd) or to say that the soak is over (a byte on a pipe): a pipe's end-of-file alone
 // would never come while a plugin's forked child holds a copy of it. Then it sends SIGKILL to
 // every process but memsoak's main process whose environment carries the variable, again until a
-// scan finds none, and exits. Limit: a process that clears its environment before exec (env -i)
-// no longer carries the variable.
+// scan finds none, and exits. Where pidfd_open fails (Linux before 5.3, a seccomp filter), it
+// looks for memsoak's end every 200 ms instead. Limits: a process that clears its environment
+// before exec (env -i) no longer carries the variable; under valgrind or heaptrack, which would
+// not follow the re-execution, memsoak does not execute itself again, and its forks carry none.
 //
 // run.log. Workers write their stderr straight into run.log (O_APPEND), so a worker that writes in
 // a loop could fill the disk. Every 200 ms, and once more at the end, the keeper checks its size:
