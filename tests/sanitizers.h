@@ -30,17 +30,24 @@ inline constexpr const char* kNoPreloadUnderSanitizer =
 inline constexpr const char* kNoDescriptorLimitUnderSanitizer =
     "the sanitizer's runtime needs free descriptors (UBSan's vptr check opens a pipe)";
 
+// Whether this binary runs under AddressSanitizer.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kUnderAsan = true;
+#else
+inline constexpr bool kUnderAsan = false;
+#endif
+
 // GCC 12's AddressSanitizer takes no lock of its allocator around fork(): a fork while other
 // threads allocate can leave the child waiting for ever on a size-class lock one of them held
 // (seen in SizeClassAllocator64::GetFromAllocator, called from the child's first malloc).
-#if defined(__SANITIZE_ADDRESS__)
-inline constexpr bool kAsanForkMayDeadlock = true;
-#else
-inline constexpr bool kAsanForkMayDeadlock = false;
-#endif
 inline constexpr const char* kNoForkWhileThreadsAllocateUnderAsan =
     "ASan's allocator (GCC 12) is not fork-safe while other threads allocate: the child can deadlock on its "
     "lock";
+
+// AddressSanitizer reserves terabytes of address space for its shadow memory when a process
+// starts: an ASan-built program under an address-space limit (RLIMIT_AS) cannot start at all.
+inline constexpr const char* kNoAddressSpaceLimitUnderAsan =
+    "an ASan-built program reserves terabytes of shadow address space and cannot start under RLIMIT_AS";
 
 // malloc_trim and mallinfo2 act on glibc's heap, which ASan and TSan replace with their own.
 inline constexpr const char* kNoGlibcHeapUnderSanitizer = "ASan and TSan replace glibc's heap (malloc_trim)";

@@ -261,8 +261,7 @@ TEST(CountingMalloc, YTheTrackersEpochIsWhatTheReportReads) {
 // process forks meanwhile: each child allocates, unwinds and exits; none may hang on a lock a
 // thread held at the fork. This test runs last in its binary.
 TEST(CountingMalloc, ZForkWhileThreadsAllocateUnderStackSamplingNeitherCrashesNorHangs) {
-  if (memsoak::testing::kAsanForkMayDeadlock)
-    GTEST_SKIP() << memsoak::testing::kNoForkWhileThreadsAllocateUnderAsan;
+  if (memsoak::testing::kUnderAsan) GTEST_SKIP() << memsoak::testing::kNoForkWhileThreadsAllocateUnderAsan;
   SoakConfig config;
   config.stacks.sample_bytes = 0;  // every allocation
   config.iterations = 100;
