@@ -221,42 +221,45 @@ TEST(RunLogCap, KeepsHeadAndTailAndCountsWhatItDropped) {
 
 // --- a run directory that cannot be written ----------------------------------------------------
 
-TEST_F(Hardening, AFullDiskAtTheStartIsBadInputAndLeavesNothing) {
-  const std::filesystem::path disk = work_ / "disk";
-  std::filesystem::create_directories(disk);
-  // A 64 KiB file system, filled: needs root (mount), as this project's CI has.
-  if (std::system(
-          ("mount -t tmpfs -o size=64k tmpfs " + shell_quote(disk.string()) + " 2>/dev/null").c_str()) != 0)
-    GTEST_SKIP() << "cannot mount a small tmpfs here (needs root)";
-  std::system(
-      ("dd if=/dev/zero of=" + shell_quote((disk / "filler").string()) + " bs=4k count=64 2>/dev/null")
-          .c_str());
-  CommandResult r = memsoak({"run", "--workload", "synthetic", "--strategy", "in-process", "--iterations",
-                             "10", "--out", (disk / "run").string(), "--quiet"});
-  const std::string listing = std::to_string(std::distance(std::filesystem::directory_iterator(disk), {}));
-  std::system(("umount " + shell_quote(disk.string())).c_str());
-  EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-  EXPECT_EQ(listing, "1") << "only the filler is left on the disk";
+// A soak started with --out DISK/OUT on a 64 KiB tmpfs already holding `filler_blocks` 4 KiB blocks
+// of a filler file; also counts the entries left at the top of the disk. Needs root (mount), as this
+// project's CI has.
+class SmallDisk : public Hardening {
+ protected:
+  bool soak(int filler_blocks, const std::filesystem::path& out) {
+    const std::filesystem::path disk = work_ / "disk";
+    std::filesystem::create_directories(disk);
+    if (std::system(
+            ("mount -t tmpfs -o size=64k tmpfs " + shell_quote(disk.string()) + " 2>/dev/null").c_str()) != 0)
+      return false;
+    std::system(fmt::format("dd if=/dev/zero of={} bs=4k count={} 2>/dev/null",
+                            shell_quote((disk / "filler").string()), filler_blocks)
+                    .c_str());
+    result_ = memsoak({"run", "--workload", "synthetic", "--strategy", "in-process", "--iterations", "10",
+                       "--out", (disk / out).string(), "--quiet"});
+    left_ = std::distance(std::filesystem::directory_iterator(disk), {});
+    std::system(("umount " + shell_quote(disk.string())).c_str());
+    return true;
+  }
+  CommandResult result_;
+  std::ptrdiff_t left_ = -1;
+};
+
+TEST_F(SmallDisk, AFullDiskAtTheStartIsBadInputAndLeavesNothing) {
+  if (!soak(64, "run")) GTEST_SKIP() << "cannot mount a small tmpfs here (needs root)";
+  EXPECT_EQ(result_.exit_code, 2) << result_.err;
+  EXPECT_NE(result_.err.find("No space left on device"), std::string::npos) << result_.err;
+  EXPECT_EQ(std::count(result_.err.begin(), result_.err.end(), '\n'), 1) << result_.err;
+  EXPECT_EQ(left_, 1) << "only the filler is left on the disk";
 }
 
-TEST_F(Hardening, ANearlyFullDiskIsBadInputNamingTheRealCauseAndLeavesNoDirectory) {
-  const std::filesystem::path disk = work_ / "disk";
-  std::filesystem::create_directories(disk);
-  if (std::system(
-          ("mount -t tmpfs -o size=64k tmpfs " + shell_quote(disk.string()) + " 2>/dev/null").c_str()) != 0)
+// Half full: the probe's 64 KiB write is short (no errno), not refused.
+TEST_F(SmallDisk, ANearlyFullDiskIsBadInputNamingTheRealCauseAndLeavesNoDirectory) {
+  if (!soak(8, std::filesystem::path("a") / "b" / "run"))
     GTEST_SKIP() << "cannot mount a small tmpfs here (needs root)";
-  // Half full: the probe's 64 KiB write is short (no errno), not refused.
-  std::system(("dd if=/dev/zero of=" + shell_quote((disk / "filler").string()) + " bs=4k count=8 2>/dev/null")
-                  .c_str());
-  CommandResult r = memsoak({"run", "--workload", "synthetic", "--strategy", "in-process", "--iterations",
-                             "10", "--out", (disk / "a" / "b" / "run").string(), "--quiet"});
-  const std::string listing = std::to_string(std::distance(std::filesystem::directory_iterator(disk), {}));
-  std::system(("umount " + shell_quote(disk.string())).c_str());
-  EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
-  EXPECT_EQ(listing, "1") << "only the filler is left on the disk, not the parents --out created";
+  EXPECT_EQ(result_.exit_code, 2) << result_.err;
+  EXPECT_NE(result_.err.find("No space left on device"), std::string::npos) << result_.err;
+  EXPECT_EQ(left_, 1) << "only the filler is left on the disk, not the parents --out created";
 }
 
 TEST_F(Hardening, AReportFileThatIsADirectoryIsBadInputAndLeavesNoTemporaryFile) {
